@@ -1,0 +1,14 @@
+// Builds the rule model from the configuration: the one place that decides which rules exist,
+// their order and their chains (Kuma's layout, ../shared/reference/kuma.md section 3).
+#pragma once
+
+#include "config/config.h"
+#include "config/facts.h"
+#include "model.h"
+
+namespace kt::rules {
+
+// Pure: the same inputs always give the same Model. Expects a validated Config.
+Model build(const config::Config& cfg, const config::Facts& facts);
+
+}  // namespace kt::rules

@@ -1,0 +1,55 @@
+// The one interface every backend implements, and the factory that picks one.
+//
+// Only the factory (factory.cpp) switches on the backend kind; everything else talks to this
+// interface. All calls run in the caller's current network namespace (main/CNI enter the target
+// namespace with sys::NetnsGuard before calling).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "config/facts.h"
+
+namespace kt::backend {
+
+// What verify() found: empty `differences` means the kernel matches the configuration.
+struct VerifyReport {
+  std::vector<std::string> differences;  // readable lines: "- missing: ...", "+ unexpected: ..."
+  bool ok() const { return differences.empty(); }
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // "iptables-nft", "iptables-legacy", "nftables", "ebpf".
+  virtual std::string name() const = 0;
+
+  // What install() would apply, as text for stdout (dry-run). Probes that need no privileges
+  // may run; nothing is changed.
+  virtual Result<std::string> render() = 0;
+
+  // Applies the configuration atomically: on error nothing of the new state is left and the
+  // previous state (if any) is kept. Re-running replaces our previous state, never duplicates.
+  virtual Status install() = 0;
+
+  // Reads the installed state back and compares it with render().
+  virtual Result<VerifyReport> verify() = 0;
+
+  // Removes everything this backend owns in the current namespace; success if nothing is there.
+  virtual Status uninstall() = 0;
+};
+
+// Creates the backend the configuration selects (cfg.effectiveBackend()), running its probes
+// (binary discovery, legacy/nft choice, IPv6 usability) and refining `facts` accordingly.
+// An explicit choice never silently falls back to another backend.
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts);
+
+// Every backend that may have state in the current namespace, for `uninstall` (which removes
+// what any of them installed). Backends whose tools are missing are left out.
+std::vector<std::unique_ptr<Backend>> makeAllForUninstall(const config::Config& cfg);
+
+}  // namespace kt::backend

@@ -1,0 +1,23 @@
+// Small string helpers shared by the parsers and renderers. Pure functions, no allocation tricks.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kt {
+
+// Removes ASCII blanks (space, tab, CR, LF, VT, FF) at both ends.
+std::string_view trim(std::string_view s);
+// Splits on every occurrence of `sep`; keeps empty fields ("a,,b" -> {"a", "", "b"}).
+std::vector<std::string_view> split(std::string_view s, char sep);
+// Splits on `sep`, trims each field and drops the empty ones (Kuma's list grammar).
+std::vector<std::string> splitList(std::string_view s, char sep = ',');
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+bool startsWith(std::string_view s, std::string_view prefix);
+std::string toLower(std::string_view s);
+// Renders a value for an error message: quoted, control bytes escaped, long values shortened
+// ("'abc\n...' (1048576 bytes)"), so hostile input cannot forge log or output lines.
+std::string quoteForMessage(std::string_view value);
+
+}  // namespace kt

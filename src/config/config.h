@@ -1,0 +1,122 @@
+// The validated configuration of one install: a plain struct, filled by the config stage
+// (src/config/loader.h) from defaults, config file, annotations, environment and flags.
+//
+// Everything downstream (rule builder, eBPF plan, backends, CNI) reads only this struct and the
+// Facts gathered at run time (src/config/facts.h); nothing downstream parses text again.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/net.h"
+
+namespace kt::config {
+
+enum class IpFamilyMode { kDualStack, kIpv4 };
+
+// Which kernel mechanism applies the configuration. kAuto resolves to kIptables unless the
+// annotations select eBPF or the native nftables engine.
+enum class Backend { kAuto, kIptables, kIptablesLegacy, kIptablesNft, kNftables, kEbpf };
+
+enum class Protocol { kTcp, kUdp };
+
+const char* backendName(Backend b);          // "auto", "iptables", ..., "ebpf"
+const char* ipFamilyModeName(IpFamilyMode m);  // "dualstack" / "ipv4"
+
+// One `[proto:][ports:]uids` entry of --exclude-outbound-ports-for-uids.
+struct UidPortExclusion {
+  std::vector<Protocol> protocols;  // tcp and/or udp, never empty
+  std::vector<PortRange> ports;     // normalized; empty = every port
+  UidRange uids;
+  bool operator==(const UidPortExclusion&) const = default;
+};
+
+struct Inbound {
+  bool enabled = true;  // false for gateways: the inbound chain only RETURNs
+  uint16_t port = 15006;
+  uint16_t portV6 = 15010;  // IPv6 inbound redirect port; 0 = no IPv6 rules at all
+  std::vector<PortRange> excludePorts;  // normalized
+  std::vector<PortRange> includePorts;  // config file only; non-empty = redirect only these
+  std::vector<Cidr> excludeIps;         // source addresses never redirected; both families
+  bool insertInsteadOfAppend = false;   // -I PREROUTING instead of -A
+  bool operator==(const Inbound&) const = default;
+};
+
+struct Outbound {
+  bool enabled = true;
+  uint16_t port = 15001;
+  std::vector<PortRange> excludePorts;
+  std::vector<PortRange> includePorts;
+  std::vector<Cidr> excludeIps;  // destinations never redirected; both families
+  std::vector<UidPortExclusion> excludePortsForUids;
+  bool insertInsteadOfAppend = false;
+  bool operator==(const Outbound&) const = default;
+};
+
+struct Dns {
+  bool enabled = false;     // --redirect-dns or --redirect-all-dns-traffic
+  bool captureAll = false;  // all UDP/53 vs only the resolv.conf nameservers
+  uint16_t port = 15053;
+  bool conntrackZoneSplit = true;  // false with --skip-dns-conntrack-zone-split
+  std::string resolvConfPath = "/etc/resolv.conf";
+  bool operator==(const Dns&) const = default;
+};
+
+struct Ebpf {
+  bool enabled = false;
+  std::string instanceIp;  // --ebpf-instance-ip; else $instanceIpEnvVarName
+  std::string instanceIpEnvVarName = "INSTANCE_IP";
+  std::string bpffsPath = "/run/kuma/bpf";
+  std::string cgroupPath = "/sys/fs/cgroup";
+  std::string programsSourcePath;  // empty = the objects embedded in the binary
+  std::string tcAttachIface;       // empty = first interface that is up and not loopback
+  bool operator==(const Ebpf&) const = default;
+};
+
+struct Retry {
+  uint32_t maxRetries = 4;  // retries after the first attempt
+  std::chrono::milliseconds sleepBetweenRetries{2000};
+  bool operator==(const Retry&) const = default;
+};
+
+struct Config {
+  // kuma.io/transparent-proxying: disabled = nothing to install.
+  bool transparentProxyEnabled = true;
+  // As given: a uid or a user name; empty = uid 5678 if it exists, else user "kuma-dp", else
+  // the numeric 5678. Resolved into Facts::kumaDpUid.
+  std::string kumaDpUser;
+  IpFamilyMode ipFamilyMode = IpFamilyMode::kDualStack;
+  // True when the user asked for dualstack explicitly (flag, env, file or annotation): then a
+  // namespace without IPv6 is an error instead of a warning.
+  bool ipFamilyModeExplicit = false;
+  Inbound inbound;
+  Outbound outbound;
+  Dns dns;
+  bool dropInvalidPackets = false;
+  bool logs = false;  // --iptables-logs: LOG rules at the top of nat PREROUTING/OUTPUT
+  uint8_t logLevel = 7;
+  bool comments = true;  // false with --disable-comments
+  // iptables-restore knobs.
+  uint32_t waitSeconds = 5;
+  uint32_t waitIntervalMicros = 0;
+  Retry retry;
+  Ebpf ebpf;
+  Backend backend = Backend::kAuto;
+  // CNI mode: numeric uids only (no NSS lookups), per-namespace xtables lock.
+  bool cniMode = false;
+  std::string netnsPath;  // --netns: enter this network namespace first
+  bool dryRun = false;
+  bool verbose = false;
+
+  bool ipv6Requested() const {
+    return ipFamilyMode == IpFamilyMode::kDualStack && inbound.portV6 != 0;
+  }
+  // The backend after resolving kAuto.
+  Backend effectiveBackend() const;
+  bool operator==(const Config&) const = default;
+};
+
+}  // namespace kt::config

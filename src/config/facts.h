@@ -1,0 +1,41 @@
+// Facts about the machine that the rules depend on but the configuration does not say:
+// the resolved sidecar uid, the nameservers, whether IPv6 rules go in, and a few probes.
+//
+// gatherFacts() fills the parts that need only files and NSS (never the kernel's netfilter
+// state); backends refine the rest (ipv6, dockerOutputChain) from their probes before rendering.
+// Dry-run uses the same function, so it prints what install would apply.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/net.h"
+#include "base/result.h"
+#include "config/config.h"
+
+namespace kt::config {
+
+struct Facts {
+  uint32_t kumaDpUid = 5678;
+  // Nameservers of resolv.conf, only when DNS redirection is on and not capture-all.
+  std::vector<IpAddress> dnsServers;
+  // Whether IPv6 rules are generated: starts as cfg.ipv6Requested(); a backend turns it off
+  // (with a warning) when the namespace has no usable IPv6.
+  bool ipv6 = true;
+  // iptables backends: nat chain DOCKER_OUTPUT exists, so the sidecar's DNS jumps there.
+  bool dockerOutputChain = false;
+  std::string loopbackIface = "lo";
+  bool operator==(const Facts&) const = default;
+};
+
+// Resolves the sidecar user (numeric values and cfg.cniMode never touch NSS) and reads the
+// nameservers from cfg.dns.resolvConfPath when needed. Errors are kConfig and name the file or
+// user.
+Result<Facts> gatherFacts(const Config& cfg);
+
+// Parses resolv.conf text: every `nameserver ADDR` line (IPv6 zone suffixes such as %eth0 are
+// dropped). Unparsable addresses are skipped with a warning, as libc does.
+std::vector<IpAddress> parseResolvConf(std::string_view text);
+
+}  // namespace kt::config

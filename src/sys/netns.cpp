@@ -1,0 +1,52 @@
+#include "sys/netns.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+namespace kt::sys {
+
+Result<std::unique_ptr<NetnsGuard>> NetnsGuard::enter(const std::string& path) {
+  Fd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!original) return Error::system("opening the current network namespace", errno);
+  if (path.empty()) return std::unique_ptr<NetnsGuard>(new NetnsGuard(std::move(original)));
+
+  Fd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!target) {
+    int err = errno;
+    return Error::system("opening network namespace " + path, err)
+        .hint("pass the path of a network namespace file such as /var/run/netns/NAME or "
+              "/proc/PID/ns/net");
+  }
+  if (::setns(target.get(), CLONE_NEWNET) != 0) {
+    int err = errno;
+    return Error::system("entering network namespace " + path, err)
+        .hint("entering a namespace needs CAP_SYS_ADMIN; run as root");
+  }
+  return std::unique_ptr<NetnsGuard>(new NetnsGuard(std::move(original)));
+}
+
+NetnsGuard::~NetnsGuard() {
+  if (::setns(original_.get(), CLONE_NEWNET) != 0) {
+    // Cannot throw from a destructor and cannot continue safely in the wrong namespace.
+    spdlog::critical("cannot return to the original network namespace: {}", std::strerror(errno));
+    std::abort();
+  }
+}
+
+Result<uint64_t> currentNetnsInode() {
+  struct stat st {};
+  if (::stat("/proc/thread-self/ns/net", &st) != 0) {
+    return Error::system("stat /proc/thread-self/ns/net", errno);
+  }
+  return static_cast<uint64_t>(st.st_ino);
+}
+
+}  // namespace kt::sys
