@@ -26,12 +26,15 @@ constexpr uint16_t kDnsPort = 53;
 PortMatch ports(std::vector<PortRange> p, bool negate = false) {
   return PortMatch{std::move(p), negate};
 }
-PortMatch port(uint16_t p) { return PortMatch{{PortRange{p, p}}, false}; }
+PortMatch port(uint16_t p) {
+  return PortMatch{{PortRange{p, p}}, false};
+}
 
 // Rules accumulate per chain in final kernel order; built-in chains list inserted rules first.
 class Builder {
  public:
-  Builder(const Config& cfg, const Facts& facts) : cfg_(cfg), facts_(facts), uid_{facts.kumaDpUid, facts.kumaDpUid} {}
+  Builder(const Config& cfg, const Facts& facts)
+      : cfg_(cfg), facts_(facts), uid_{facts.kumaDpUid, facts.kumaDpUid} {}
 
   Model build() {
     Model m;
@@ -82,7 +85,8 @@ class Builder {
   }
   std::vector<Cidr> serverCidrs() const {
     std::vector<Cidr> out;
-    for (const auto& a : facts_.dnsServers) out.push_back(Cidr::host(a));
+    for (const auto& a : facts_.dnsServers)
+      out.push_back(Cidr::host(a));
     return normalizeCidrs(out);
   }
 
@@ -254,7 +258,8 @@ class Builder {
     r.insert = cfg_.outbound.insertInsteadOfAppend;
     if (r.insert) {
       // An inserted jump must stay ahead of the appended TCP/53 rule: move it before.
-      auto firstAppended = std::find_if(out.begin(), out.end(), [](const Rule& x) { return !x.insert; });
+      auto firstAppended =
+          std::find_if(out.begin(), out.end(), [](const Rule& x) { return !x.insert; });
       out.insert(firstAppended, r);
     } else {
       out.push_back(r);

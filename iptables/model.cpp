@@ -5,9 +5,12 @@ namespace kt::rules {
 Table tableOf(ChainId c) {
   switch (c) {
     case ChainId::kRawPrerouting:
-    case ChainId::kRawOutput: return Table::kRaw;
-    case ChainId::kManglePrerouting: return Table::kMangle;
-    default: return Table::kNat;
+    case ChainId::kRawOutput:
+      return Table::kRaw;
+    case ChainId::kManglePrerouting:
+      return Table::kMangle;
+    default:
+      return Table::kNat;
   }
 }
 
@@ -17,16 +20,21 @@ bool isBuiltin(ChainId c) {
     case ChainId::kRawOutput:
     case ChainId::kNatPrerouting:
     case ChainId::kNatOutput:
-    case ChainId::kManglePrerouting: return true;
-    default: return false;
+    case ChainId::kManglePrerouting:
+      return true;
+    default:
+      return false;
   }
 }
 
 const char* tableName(Table t) {
   switch (t) {
-    case Table::kRaw: return "raw";
-    case Table::kNat: return "nat";
-    case Table::kMangle: return "mangle";
+    case Table::kRaw:
+      return "raw";
+    case Table::kNat:
+      return "nat";
+    case Table::kMangle:
+      return "mangle";
   }
   return "?";
 }
@@ -35,13 +43,19 @@ const char* iptablesChainName(ChainId c) {
   switch (c) {
     case ChainId::kRawPrerouting:
     case ChainId::kNatPrerouting:
-    case ChainId::kManglePrerouting: return "PREROUTING";
+    case ChainId::kManglePrerouting:
+      return "PREROUTING";
     case ChainId::kRawOutput:
-    case ChainId::kNatOutput: return "OUTPUT";
-    case ChainId::kInbound: return "KUMA_MESH_INBOUND";
-    case ChainId::kOutbound: return "KUMA_MESH_OUTBOUND";
-    case ChainId::kInboundRedirect: return "KUMA_MESH_INBOUND_REDIRECT";
-    case ChainId::kOutboundRedirect: return "KUMA_MESH_OUTBOUND_REDIRECT";
+    case ChainId::kNatOutput:
+      return "OUTPUT";
+    case ChainId::kInbound:
+      return "KUMA_MESH_INBOUND";
+    case ChainId::kOutbound:
+      return "KUMA_MESH_OUTBOUND";
+    case ChainId::kInboundRedirect:
+      return "KUMA_MESH_INBOUND_REDIRECT";
+    case ChainId::kOutboundRedirect:
+      return "KUMA_MESH_OUTBOUND_REDIRECT";
   }
   return "?";
 }
@@ -54,7 +68,8 @@ const Chain* Model::find(ChainId id) const {
 
 size_t Model::ruleCount() const {
   size_t n = 0;
-  for (const auto& c : chains) n += c.rules.size();
+  for (const auto& c : chains)
+    n += c.rules.size();
   return n;
 }
 

@@ -37,7 +37,7 @@ enum class ChainId {
 
 Table tableOf(ChainId c);
 bool isBuiltin(ChainId c);
-const char* tableName(Table t);          // "raw", "nat", "mangle"
+const char* tableName(Table t);            // "raw", "nat", "mangle"
 const char* iptablesChainName(ChainId c);  // "PREROUTING", ..., "KUMA_MESH_INBOUND"
 
 enum class L4 { kTcp, kUdp };

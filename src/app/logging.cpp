@@ -23,11 +23,21 @@ std::string jsonEscape(std::string_view s) {
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (u < 0x20) {
           char buf[8];
@@ -50,7 +60,9 @@ class JsonSink : public spdlog::sinks::base_sink<Mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     auto t = std::chrono::system_clock::to_time_t(msg.time);
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count() % 1000000;
+    auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch()).count() %
+        1000000;
     std::tm tm{};
     gmtime_r(&t, &tm);
     char ts[64];
@@ -60,7 +72,8 @@ class JsonSink : public spdlog::sinks::base_sink<Mutex> {
     auto level = spdlog::level::to_string_view(msg.level);
     std::string line = std::string("{\"time\":\"") + ts + "\",\"level\":\"" +
                        std::string(level.data(), level.size()) + "\",\"msg\":\"" +
-                       jsonEscape(std::string_view(msg.payload.data(), msg.payload.size())) + "\"}\n";
+                       jsonEscape(std::string_view(msg.payload.data(), msg.payload.size())) +
+                       "\"}\n";
     std::fwrite(line.data(), 1, line.size(), f_);
   }
   void flush_() override { std::fflush(f_); }
@@ -79,7 +92,8 @@ Status setupLogging(const LogOptions& opt) {
                          " is not one of trace, debug, info, warn, error, off");
   }
   if (opt.format != "text" && opt.format != "json") {
-    return Error::config("--log-format: " + quoteForMessage(opt.format) + " is not one of text, json");
+    return Error::config("--log-format: " + quoteForMessage(opt.format) +
+                         " is not one of text, json");
   }
   std::vector<spdlog::sink_ptr> sinks;
   if (opt.format == "json") {

@@ -9,9 +9,9 @@
 namespace kt::app {
 
 struct LogOptions {
-  std::string level = "info";  // trace, debug, info, warn, error, off
+  std::string level = "info";   // trace, debug, info, warn, error, off
   std::string format = "text";  // text | json
-  std::string file;            // also append here when set
+  std::string file;             // also append here when set
 };
 
 // Validates the options (kConfig error naming the bad value) and installs the default logger.

@@ -91,7 +91,9 @@ Result<Cidr> Cidr::parse(std::string_view text) {
   return c;
 }
 
-std::string Cidr::str() const { return addr.str() + "/" + std::to_string(prefix); }
+std::string Cidr::str() const {
+  return addr.str() + "/" + std::to_string(prefix);
+}
 
 IpAddress Cidr::last() const {
   IpAddress a = addr;
@@ -152,7 +154,8 @@ std::vector<PortRange> normalizePorts(std::vector<PortRange> ports) {
   std::sort(ports.begin(), ports.end());
   std::vector<PortRange> out;
   for (const auto& r : ports) {
-    if (!out.empty() && static_cast<uint32_t>(r.first) <= static_cast<uint32_t>(out.back().last) + 1) {
+    if (!out.empty() &&
+        static_cast<uint32_t>(r.first) <= static_cast<uint32_t>(out.back().last) + 1) {
       out.back().last = std::max(out.back().last, r.last);
     } else {
       out.push_back(r);

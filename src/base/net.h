@@ -17,7 +17,9 @@ namespace kt {
 
 enum class Family : uint8_t { kV4 = 4, kV6 = 6 };
 
-inline const char* familyName(Family f) { return f == Family::kV4 ? "IPv4" : "IPv6"; }
+inline const char* familyName(Family f) {
+  return f == Family::kV4 ? "IPv4" : "IPv6";
+}
 
 struct IpAddress {
   Family family = Family::kV4;

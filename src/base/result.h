@@ -76,7 +76,7 @@ class Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
@@ -125,7 +125,9 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status okStatus() { return {}; }
+inline Status okStatus() {
+  return {};
+}
 
 }  // namespace kt
 
@@ -133,16 +135,16 @@ inline Status okStatus() { return {}; }
 #define KT_CONCAT(a, b) KT_CONCAT_INNER(a, b)
 
 // Returns the error of a Status/Result expression from the enclosing function.
-#define KT_TRY(expr)                                                \
-  do {                                                              \
-    auto&& kt_try_result_ = (expr);                                 \
+#define KT_TRY(expr)                                                        \
+  do {                                                                      \
+    auto&& kt_try_result_ = (expr);                                         \
     if (!kt_try_result_.ok()) return std::move(kt_try_result_).takeError(); \
   } while (0)
 
 // `KT_ASSIGN_OR_RETURN(auto x, f());` declares x from f()'s value or returns its error.
 #define KT_ASSIGN_OR_RETURN(lhs, expr) \
   KT_ASSIGN_OR_RETURN_IMPL(KT_CONCAT(kt_result_, __LINE__), lhs, expr)
-#define KT_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)       \
-  auto tmp = (expr);                                   \
-  if (!tmp.ok()) return std::move(tmp).takeError();    \
+#define KT_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)    \
+  auto tmp = (expr);                                \
+  if (!tmp.ok()) return std::move(tmp).takeError(); \
   lhs = std::move(tmp).value()

@@ -4,12 +4,18 @@ namespace kt::config {
 
 const char* backendName(Backend b) {
   switch (b) {
-    case Backend::kAuto: return "auto";
-    case Backend::kIptables: return "iptables";
-    case Backend::kIptablesLegacy: return "iptables-legacy";
-    case Backend::kIptablesNft: return "iptables-nft";
-    case Backend::kNftables: return "nftables";
-    case Backend::kEbpf: return "ebpf";
+    case Backend::kAuto:
+      return "auto";
+    case Backend::kIptables:
+      return "iptables";
+    case Backend::kIptablesLegacy:
+      return "iptables-legacy";
+    case Backend::kIptablesNft:
+      return "iptables-nft";
+    case Backend::kNftables:
+      return "nftables";
+    case Backend::kEbpf:
+      return "ebpf";
   }
   return "?";
 }

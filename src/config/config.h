@@ -23,7 +23,7 @@ enum class Backend { kAuto, kIptables, kIptablesLegacy, kIptablesNft, kNftables,
 
 enum class Protocol { kTcp, kUdp };
 
-const char* backendName(Backend b);          // "auto", "iptables", ..., "ebpf"
+const char* backendName(Backend b);            // "auto", "iptables", ..., "ebpf"
 const char* ipFamilyModeName(IpFamilyMode m);  // "dualstack" / "ipv4"
 
 // One `[proto:][ports:]uids` entry of --exclude-outbound-ports-for-uids.
@@ -37,7 +37,7 @@ struct UidPortExclusion {
 struct Inbound {
   bool enabled = true;  // false for gateways: the inbound chain only RETURNs
   uint16_t port = 15006;
-  uint16_t portV6 = 15010;  // IPv6 inbound redirect port; 0 = no IPv6 rules at all
+  uint16_t portV6 = 15010;              // IPv6 inbound redirect port; 0 = no IPv6 rules at all
   std::vector<PortRange> excludePorts;  // normalized
   std::vector<PortRange> includePorts;  // config file only; non-empty = redirect only these
   std::vector<Cidr> excludeIps;         // source addresses never redirected; both families

@@ -108,7 +108,8 @@ Result<Facts> gatherFacts(const Config& cfg) {
     ss << in.rdbuf();
     f.dnsServers = parseResolvConf(ss.str());
     bool v4 = false, v6 = false;
-    for (const auto& a : f.dnsServers) (a.family == Family::kV4 ? v4 : v6) = true;
+    for (const auto& a : f.dnsServers)
+      (a.family == Family::kV4 ? v4 : v6) = true;
     if (!v4) {
       spdlog::warn("no IPv4 nameservers in {}: IPv4 DNS will not be redirected",
                    cfg.dns.resolvConfPath);

@@ -57,7 +57,8 @@ Result<ExecResult> run(const ExecRequest& req) {
   std::vector<char*> argv;
   argv.push_back(argv0.data());
   std::vector<std::string> args = req.args;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
 
   std::map<std::string, std::string> envMap;
@@ -66,11 +67,14 @@ Result<ExecResult> run(const ExecRequest& req) {
     auto eq = kv.find('=');
     if (eq != std::string_view::npos) envMap[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
   }
-  for (const auto& [k, v] : req.env) envMap[k] = v;
+  for (const auto& [k, v] : req.env)
+    envMap[k] = v;
   std::vector<std::string> envStrings;
-  for (const auto& [k, v] : envMap) envStrings.push_back(k + "=" + v);
+  for (const auto& [k, v] : envMap)
+    envStrings.push_back(k + "=" + v);
   std::vector<char*> envp;
-  for (auto& s : envStrings) envp.push_back(s.data());
+  for (auto& s : envStrings)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
 
   pid_t pid = ::fork();
@@ -147,7 +151,8 @@ Result<ExecResult> run(const ExecRequest& req) {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timedOut) {
-    return Error(ErrorKind::kTransient, commandLine(req.path, req.args) + " did not finish within " +
+    return Error(ErrorKind::kTransient, commandLine(req.path, req.args) +
+                                            " did not finish within " +
                                             std::to_string(req.timeout.count()) + " ms");
   }
   if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
@@ -166,7 +171,8 @@ Result<std::string> findExecutable(const std::string& name) {
     for (auto& d : split(path, ':'))
       if (!d.empty()) dirs.emplace_back(d);
   }
-  for (const char* d : {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) dirs.emplace_back(d);
+  for (const char* d : {"/usr/sbin", "/sbin", "/usr/bin", "/bin"})
+    dirs.emplace_back(d);
   for (const auto& d : dirs) {
     std::string p = d + "/" + name;
     if (isExecutableFile(p)) return p;
@@ -183,7 +189,8 @@ std::string commandLine(const std::string& path, const std::vector<std::string>&
       s += a;
     } else {
       s += '\'';
-      for (char c : a) s += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+      for (char c : a)
+        s += (c == '\'') ? std::string("'\\''") : std::string(1, c);
       s += '\'';
     }
   }

@@ -22,8 +22,9 @@ Result<std::unique_ptr<NetnsGuard>> NetnsGuard::enter(const std::string& path) {
   if (!target) {
     int err = errno;
     return Error::system("opening network namespace " + path, err)
-        .hint("pass the path of a network namespace file such as /var/run/netns/NAME or "
-              "/proc/PID/ns/net");
+        .hint(
+            "pass the path of a network namespace file such as /var/run/netns/NAME or "
+            "/proc/PID/ns/net");
   }
   if (::setns(target.get(), CLONE_NEWNET) != 0) {
     int err = errno;

@@ -1,0 +1,15 @@
+// The eBPF backend: cgroup and TC programs shared per node, configuration per pod in pinned maps.
+#pragma once
+
+#include <memory>
+
+#include "backend/backend.h"
+
+namespace kt::backend::ebpf {
+
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts);
+
+// For uninstall: null when nothing of ours is pinned under cfg.ebpf.bpffsPath.
+std::unique_ptr<Backend> forUninstall(const config::Config& cfg);
+
+}  // namespace kt::backend::ebpf

@@ -1,0 +1,20 @@
+// The iptables backend: iptables-restore input applied with one *-restore --noflush per family.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "backend/backend.h"
+
+namespace kt::backend::iptables {
+
+enum class Mode { kAuto, kLegacy, kNft };
+
+// Finds the binaries, picks legacy or nf_tables (mode kAuto: Kuma's heuristic, logged), checks
+// IPv6 usability and refines facts.
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts, Mode mode);
+
+// One backend per mode whose binaries exist, for uninstall.
+std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg);
+
+}  // namespace kt::backend::iptables
