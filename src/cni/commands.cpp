@@ -63,10 +63,12 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, PodDecision
   auto kc = loadKubeConfig(conf.kubernetes.kubeconfig);
   if (!kc) {
     // A missing kubeconfig means the installer has not finished yet: worth retrying.
-    bool missing = kc.error().kind() == ErrorKind::kNotFound;
-    Error e = std::move(kc).takeError();
-    if (missing) e = std::move(e).hint("is the kuma-cni installer running on this node?");
-    return Reply::fail(missing ? ErrorCode::kTryAgainLater : ErrorCode::kInvalidNetworkConfig, e);
+    if (kc.error().kind() == ErrorKind::kNotFound) {
+      return Reply::fail(
+          ErrorCode::kTryAgainLater,
+          std::move(kc).takeError().hint("is the kuma-cni installer running on this node?"));
+    }
+    return Reply::fail(ErrorCode::kInvalidNetworkConfig, kc.error());
   }
   auto client = KubeClient::make(*kc);
   if (!client) return Reply::fail(ErrorCode::kInvalidNetworkConfig, client.error());

@@ -23,9 +23,10 @@ struct Converter {
     for (auto [key, type] : keys) {
       auto it = in.find(key);
       if (it == in.end() || it->is_null()) continue;
-      bool ok = it->type() == type ||
-                (type == json::value_t::number_unsigned && it->is_number_unsigned()) ||
-                (type == json::value_t::number_integer && it->is_number_integer());
+      // "Unsigned" means a non-negative integer, however the parser stored it.
+      bool ok = type == json::value_t::number_unsigned
+                    ? it->is_number_integer() && (it->is_number_unsigned() || *it >= 0)
+                    : it->type() == type;
       if (!ok) return Error::config(where + "." + key + " has the wrong type");
       out[key] = *it;
     }
