@@ -2,7 +2,7 @@
 #pragma once
 
 #include "base/result.h"
-#include "cni/config_loader_stub.h"
+#include "config/loader.h"
 #include "cni/pod.h"
 
 namespace kt::cni {
