@@ -68,6 +68,8 @@ int run(int argc, char** argv) {
   // environment + network config on stdin -> result or error JSON on stdout) and must not go
   // through the CLI below.
   if (prog == "kuma-cni") return kt::cni::runPlugin();
+  // The CNI image's entrypoint /install-cni (Kuma's name) is the node installer.
+  if (prog == "install-cni") return kt::cni::runInstaller();
 
   auto args = kt::app::normalizeArgs(raw);
   if (!args) return report(args.error());

@@ -223,6 +223,26 @@ TEST_F(Installer, SleepFalseInstallsAndExits) {
   EXPECT_NE(slurp(net("10-calico.conflist")).find("kuma-cni"), std::string::npos);
 }
 
+TEST_F(Installer, InvokedAsInstallCni) {
+  // The CNI image's entrypoint is /install-cni, a link to the one binary.
+  ASSERT_EQ(::symlink(KT_TPROXY_BINARY, (tmp_ / "install-cni").c_str()), 0);
+  spit(net("10-calico.conflist"), kCalico);
+  ChildOptions o;
+  o.argv = {tmp_ / "install-cni"};
+  o.env = {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
+           {"MOUNTED_CNI_NET_DIR", tmp_ / "net.d"},
+           {"MOUNTED_CNI_BIN_DIR", tmp_ / "bin"},
+           {"KUBE_CA_FILE", tmp_ / "sa/ca.crt"},
+           {"KUBE_TOKEN_FILE", tmp_ / "sa/token"},
+           {"READY_FILE", tmp_ / "ready"},
+           {"SLEEP", "false"}};
+  o.stderrFile = tmp_ / "installer.log";
+  Child c(o);
+  EXPECT_EQ(c.wait(std::chrono::seconds(20)), 0) << log();
+  EXPECT_TRUE(ready());
+  EXPECT_NE(slurp(net("10-calico.conflist")).find("kuma-cni"), std::string::npos);
+}
+
 TEST_F(Installer, ExitCodes) {
   // Invalid environment: 1.
   auto bad = start({{"CHAINED_CNI_PLUGIN", "perhaps"}});

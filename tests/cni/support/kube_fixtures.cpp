@@ -60,6 +60,12 @@ Netns::Netns(const std::string& tag) {
 }
 
 Netns::~Netns() {
+  remove();
+}
+
+void Netns::remove() {
+  if (removed_) return;
+  removed_ = true;
   if (fd_ >= 0) ::close(fd_);
   runTool({"ip", "netns", "del", name_});
 }

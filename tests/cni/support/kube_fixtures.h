@@ -32,10 +32,13 @@ class Netns {
   std::string path() const { return "/var/run/netns/" + name_; }
   int fd() const { return fd_; }
   bool ok() const { return fd_ >= 0; }
+  // Deletes the namespace now (a pod sandbox that vanished before DEL).
+  void remove();
 
  private:
   std::string name_;
   int fd_ = -1;
+  bool removed_ = false;
 };
 
 struct Pki {
