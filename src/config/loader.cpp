@@ -200,7 +200,7 @@ std::optional<std::string> readInput(const std::string& flag, const std::string&
   Result<std::string> text = Error::config("");
   if (path == "-") {
     if (!readStdin) {
-      problems.add(Source::flag(flag), "stdin is not available here");
+      problems.add(Source::flag(flag), "'-' (stdin) is not accepted here");
       return std::nullopt;
     }
     text = readStdin(maxBytes);

@@ -314,7 +314,7 @@ TEST(ConfigFile, Stdin) {
   req.readStdin = nullptr;
   r = load(req);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(problemLines(r.error())[0], "flag --config-file: stdin is not available here");
+  EXPECT_EQ(problemLines(r.error())[0], "flag --config-file: '-' (stdin) is not accepted here");
 }
 
 }  // namespace
