@@ -102,6 +102,11 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, PodDecision
   d.cfg = std::move(loaded->config);
   d.cfg.cniMode = true;
   d.cfg.netnsPath = req.netns;
+  // The eBPF backend needs the pod's address; in CNI mode it comes from the interface plugin's
+  // result (there is no INSTANCE_IP environment here).
+  if (d.cfg.ebpf.instanceIp.empty() && conf.prevResult) {
+    if (auto ip = podAddress(*conf.prevResult)) d.cfg.ebpf.instanceIp = *ip;
+  }
   return std::nullopt;
 }
 

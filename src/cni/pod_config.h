@@ -2,8 +2,8 @@
 #pragma once
 
 #include "base/result.h"
-#include "config/loader.h"
 #include "cni/pod.h"
+#include "config/loader.h"
 
 namespace kt::cni {
 

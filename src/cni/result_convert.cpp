@@ -177,6 +177,37 @@ Result<ordered_json> convertResult(const json& result, std::string_view toVersio
   return out;
 }
 
+std::optional<std::string> podAddress(const json& result) {
+  auto ips = result.find("ips");
+  if (ips == result.end() || !ips->is_array()) return std::nullopt;
+  const json* interfaces = nullptr;
+  if (auto it = result.find("interfaces"); it != result.end() && it->is_array()) interfaces = &*it;
+  auto inSandbox = [&](const json& ip) {
+    auto idx = ip.find("interface");
+    if (!interfaces || idx == ip.end() || !idx->is_number_unsigned()) return false;
+    auto i = idx->get<size_t>();
+    if (i >= interfaces->size()) return false;
+    const json& iface = (*interfaces)[i];
+    auto sandbox = iface.is_object() ? iface.find("sandbox") : iface.end();
+    return sandbox != iface.end() && sandbox->is_string() && !sandbox->get<std::string>().empty();
+  };
+  std::optional<std::string> best;
+  int bestRank = 99;
+  for (const auto& ip : *ips) {
+    if (!ip.is_object() || !ip.contains("address") || !ip["address"].is_string()) continue;
+    std::string cidr = ip["address"];
+    auto addr = IpAddress::parse(std::string_view(cidr).substr(0, cidr.find('/')));
+    if (!addr) continue;
+    // Rank: sandbox IPv4 < sandbox IPv6 < other IPv4 < other IPv6.
+    int rank = (inSandbox(ip) ? 0 : 2) + (addr->family == Family::kV4 ? 0 : 1);
+    if (rank < bestRank) {
+      bestRank = rank;
+      best = addr->str();
+    }
+  }
+  return best;
+}
+
 ordered_json emptyResult(std::string_view version) {
   ordered_json out = ordered_json::object();
   out["cniVersion"] = std::string(version);

@@ -12,6 +12,7 @@
 // its address) is a decode error (code 6).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,5 +27,10 @@ Result<nlohmann::ordered_json> convertResult(const nlohmann::json& result,
 
 // What a plugin without prevResult prints on ADD: no interfaces, no addresses.
 nlohmann::ordered_json emptyResult(std::string_view version);
+
+// The pod's address in a result (without the prefix length): the first IPv4 address of an
+// interface inside the sandbox (one with "sandbox" set), else the first IPv6 one, else the first
+// address at all; nullopt when the result has none. Used as the eBPF instance IP.
+std::optional<std::string> podAddress(const nlohmann::json& result);
 
 }  // namespace kt::cni

@@ -77,6 +77,18 @@ TEST(ResultConvert, RejectsMalformed) {
   }
 }
 
+TEST(ResultConvert, PodAddress) {
+  EXPECT_EQ(podAddress(kBridge100), "10.1.0.5");
+  // The sandbox interface wins over a host-side address listed first.
+  json r = json::parse(R"({"interfaces":[{"name":"br0"},{"name":"eth0","sandbox":"/ns"}],
+    "ips":[{"address":"10.9.9.1/24","interface":0},{"address":"fd00::7/64","interface":1}]})");
+  EXPECT_EQ(podAddress(r), "fd00::7");
+  EXPECT_EQ(podAddress(json::parse(R"({"ips":[{"address":"192.168.1.9/24"}]})")), "192.168.1.9");
+  EXPECT_EQ(podAddress(json::parse(R"({"ips":[]})")), std::nullopt);
+  EXPECT_EQ(podAddress(json::parse(R"({"ips":[{"address":7}]})")), std::nullopt);
+  EXPECT_EQ(podAddress(json::object()), std::nullopt);
+}
+
 TEST(ResultConvert, EmptyResult) {
   auto e = emptyResult("0.3.0");
   EXPECT_EQ(e.dump(), R"({"cniVersion":"0.3.0","dns":{}})");
