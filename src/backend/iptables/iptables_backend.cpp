@@ -431,12 +431,11 @@ Result<ModeDecision> decideMode(const Config& cfg, Mode forced, ToolRunner& runn
   return ModeDecision{choice->mode, std::move(chosen), std::move(before)};
 }
 
-// Why IPv6 rules cannot go in, or nullopt when they can.
+// Why IPv6 rules cannot go in, or nullopt when they can (before probing the nat table).
 std::optional<std::string> ipv6Obstacle(Mode mode, const std::optional<Tools>& tools6,
                                         const Result<Tools>& found, const InterfaceFacts& ifs) {
   if (!tools6) return "no " + label(mode, Family::kV6) + " tools: " + found.error().message();
   if (!ifs.nonLoopbackIpv6) return std::string("the namespace has no non-loopback IPv6 address");
-  if (auto nat = probeIpv6Nat(mode); !nat) return nat.error().message();
   return std::nullopt;
 }
 
@@ -469,7 +468,14 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
   auto found6 = findTools(Family::kV6, d.mode, runner.execCounter());
   if (found6) fams[1].tools = *found6;
   if (facts.ipv6) {
-    if (auto why = ipv6Obstacle(d.mode, fams[1].tools, found6, ifs)) {
+    auto why = ipv6Obstacle(d.mode, fams[1].tools, found6, ifs);
+    if (!why) {
+      // Read the state before probing: the legacy probe instantiates the ip6 nat table, and a
+      // table that exists costs a *-save run.
+      KT_ASSIGN_OR_RETURN(fams[1].before, readState(runner, *fams[1].tools));
+      if (auto nat = probeIpv6Nat(d.mode); !nat) why = nat.error().message();
+    }
+    if (why) {
       if (cfg.ipFamilyModeExplicit) {
         return Error(ErrorKind::kUnsupported,
                      "IPv6 rules were requested (--ip-family-mode "
@@ -479,8 +485,6 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
       }
       spdlog::warn("IPv6 rules skipped: {}", *why);
       facts.ipv6 = false;
-    } else {
-      KT_ASSIGN_OR_RETURN(fams[1].before, readState(runner, *fams[1].tools));
     }
   }
   return std::unique_ptr<Backend>(
