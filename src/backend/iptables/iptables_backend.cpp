@@ -1,6 +1,7 @@
 #include "backend/iptables/iptables_backend.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
 #include <set>
@@ -10,6 +11,7 @@
 #include "backend/iptables/interfaces.h"
 #include "backend/iptables/mode_choice.h"
 #include "backend/iptables/netfilter_probe.h"
+#include "backend/iptables/restore_input.h"
 #include "backend/iptables/saved_ruleset.h"
 #include "backend/iptables/tool_runner.h"
 #include "backend/iptables/tools.h"
@@ -22,10 +24,8 @@ namespace {
 
 using config::Config;
 using config::Facts;
-using rules::Table;
 
 constexpr Family kFamilies[] = {Family::kV4, Family::kV6};
-constexpr const char* kOurTables[] = {"raw", "nat", "mangle"};
 constexpr const char* kDockerOutputChain = "DOCKER_OUTPUT";
 
 size_t idx(Family f) {
@@ -115,8 +115,6 @@ class IptablesBackend final : public Backend {
     if (facts_.ipv6) out.push_back(Family::kV6);
     return out;
   }
-  std::string composeInstall(const rules::Model& m, Family f, std::vector<std::string>& touched);
-  std::string composeRollback(Family f, const std::vector<std::string>& touched) const;
   Status rollback(Family f, const std::vector<std::string>& touched);
   bool changedSinceMake(Family f, const std::vector<std::string>& touched,
                         const std::set<std::string>& matching);
@@ -128,57 +126,13 @@ class IptablesBackend final : public Backend {
   ToolRunner runner_;
 };
 
-std::string IptablesBackend::composeInstall(const rules::Model& m, Family f,
-                                            std::vector<std::string>& touched) {
-  const auto& before = fams_[idx(f)].before;
-  auto rendered = rules::renderIptablesTables(m, f, options(false));
-  auto matching = renderedLines(m, f);
-  std::string out;
-  for (const char* name : kOurTables) {
-    std::vector<std::string> cleanup;
-    if (before) {
-      if (const SavedTable* t = before->find(name)) cleanup = cleanupLines(findOurs(*t, matching));
-    }
-    const rules::IptablesTable* r = nullptr;
-    for (const auto& t : rendered)
-      if (rules::tableName(t.table) == std::string_view(name)) r = &t;
-    if (cleanup.empty() && !r) continue;
-    touched.emplace_back(name);
-    out += "*" + std::string(name) + "\n";
-    // Our previous state goes first, in the same transaction: re-running never duplicates
-    // rules and never hits "chain already exists".
-    for (const auto& l : cleanup)
-      out += l + "\n";
-    if (r) {
-      for (const auto& c : r->newChains)
-        out += "-N " + c + "\n";
-      for (const auto& rule : r->rules)
-        out += rule.line() + "\n";
-    }
-    out += "COMMIT\n";
-  }
-  return out;
-}
-
-std::string IptablesBackend::composeRollback(Family f,
-                                             const std::vector<std::string>& touched) const {
-  // Each touched table goes back to its saved content; a table that did not exist is emptied.
-  // Restored without --noflush, so this replaces the tables wholesale: a rule a third party
-  // added in the few milliseconds since the save would be lost (Kuma's backup has the same
-  // window).
-  const auto& before = fams_[idx(f)].before;
-  std::string out;
-  for (const auto& name : touched) {
-    const SavedTable* t = before ? before->find(name) : nullptr;
-    out += t ? t->restoreText() : "*" + name + "\nCOMMIT\n";
-  }
-  return out;
-}
-
 Status IptablesBackend::rollback(Family f, const std::vector<std::string>& touched) {
   const Tools& tools = *fams_[idx(f)].tools;
   spdlog::warn("restoring the previous {} rules", familyName(f));
-  return runner_.restore(tools, composeRollback(f, touched), /*noflush=*/false)
+  // Restored without --noflush, so this replaces the touched tables wholesale: a rule a third
+  // party added in the few milliseconds since make() read them would be lost (Kuma's backup
+  // restore has the same window).
+  return runner_.restore(tools, rollbackInput(fams_[idx(f)].before, touched), /*noflush=*/false)
       .context("rolling back " + std::string(familyName(f)) + " rules");
 }
 
@@ -186,21 +140,9 @@ Status IptablesBackend::rollback(Family f, const std::vector<std::string>& touch
 // this tells whether anything was committed (legacy and nft tools commit table by table).
 bool IptablesBackend::changedSinceMake(Family f, const std::vector<std::string>& touched,
                                        const std::set<std::string>& matching) {
-  const auto& before = fams_[idx(f)].before;
   auto now = runner_.save(*fams_[idx(f)].tools);
   if (!now) return true;  // unknown: assume the worst and restore
-  SavedRuleset current = SavedRuleset::parse(*now);
-  for (const auto& name : touched) {
-    const SavedTable* a = before ? before->find(name) : nullptr;
-    const SavedTable* b = current.find(name);
-    OurState oa = a ? findOurs(*a, matching) : OurState{};
-    OurState ob = b ? findOurs(*b, matching) : OurState{};
-    if (oa.chains != ob.chains || oa.ruleLines != ob.ruleLines ||
-        oa.chainRuleLines != ob.chainRuleLines) {
-      return true;
-    }
-  }
-  return false;
+  return oursDiffer(fams_[idx(f)].before, SavedRuleset::parse(*now), touched, matching);
 }
 
 Status IptablesBackend::install() {
@@ -225,7 +167,8 @@ Status IptablesBackend::install() {
   for (Family f : installFamilies()) {
     const Tools& tools = *fams_[idx(f)].tools;
     std::vector<std::string> touched;
-    std::string input = composeInstall(model, f, touched);
+    std::string input = installInput(rules::renderIptablesTables(model, f, options(false)),
+                                     fams_[idx(f)].before, renderedLines(model, f), touched);
     if (input.empty()) continue;
     if (cfg_.verbose) {
       spdlog::info("{} input:\n{}", tools.restore, input);
@@ -277,52 +220,12 @@ Result<VerifyReport> IptablesBackend::verify() {
     if (expectAny) expected = rules::renderIptablesTables(model, f, options(false));
     auto matching = renderedLines(model, f);
     for (const char* name : kOurTables) {
-      std::string where = std::string(familyName(f)) + " " + name;
-      // Expected and found, per chain, in order.
-      std::map<std::string, std::vector<std::string>> want, have;
-      std::vector<std::string> wantChains, haveChains;
-      for (const auto& t : expected) {
-        if (rules::tableName(t.table) != std::string_view(name)) continue;
-        wantChains = t.newChains;
-        for (const auto& r : t.rules)
-          want[r.chain].push_back(r.saveLine());
-      }
-      if (const SavedTable* t = saved.find(name)) {
-        OurState ours = findOurs(*t, matching);
-        haveChains = ours.chains;
-        for (const auto* lines : {&ours.ruleLines, &ours.chainRuleLines})
-          for (const auto& l : *lines)
-            have[ruleChain(l)].push_back(l);
-      }
-      for (const auto& c : wantChains)
-        if (std::find(haveChains.begin(), haveChains.end(), c) == haveChains.end())
-          report.differences.push_back("- missing chain in " + where + ": " + c);
-      for (const auto& c : haveChains)
-        if (std::find(wantChains.begin(), wantChains.end(), c) == wantChains.end())
-          report.differences.push_back("+ unexpected chain in " + where + ": " + c);
-      std::set<std::string> chains;
-      for (const auto& [c, _] : want)
-        chains.insert(c);
-      for (const auto& [c, _] : have)
-        chains.insert(c);
-      for (const auto& c : chains) {
-        auto w = want[c], h = have[c];
-        std::multiset<std::string> ws(w.begin(), w.end()), hs(h.begin(), h.end());
-        bool sameSet = ws == hs;
-        for (const auto& l : w) {
-          if (auto it = hs.find(l); it != hs.end()) {
-            hs.erase(it);
-          } else {
-            report.differences.push_back("- missing in " + where + ": " + l);
-          }
-        }
-        for (const auto& l : hs)
-          report.differences.push_back("+ unexpected in " + where + ": " + l);
-        if (sameSet && w != h) {
-          report.differences.push_back("~ rules of chain " + c + " in " + where +
-                                       " are in another order than expected");
-        }
-      }
+      const rules::IptablesTable* want = nullptr;
+      for (const auto& t : expected)
+        if (rules::tableName(t.table) == std::string_view(name)) want = &t;
+      auto diff = tableDifferences(std::string(familyName(f)) + " " + name, want, saved.find(name),
+                                   matching);
+      report.differences.insert(report.differences.end(), diff.begin(), diff.end());
     }
   }
   return report;
@@ -335,31 +238,18 @@ Status IptablesBackend::uninstall() {
     const Tools& tools = *fams_[idx(f)].tools;
     KT_ASSIGN_OR_RETURN(auto state, readState(runner_, tools));
     if (!state) continue;
-    auto matching = renderedLines(model, f);
-    std::string input;
-    size_t rules = 0, chains = 0;
-    for (const char* name : kOurTables) {
-      const SavedTable* t = state->find(name);
-      if (!t) continue;
-      OurState ours = findOurs(*t, matching);
-      if (ours.empty()) continue;
-      rules += ours.ruleLines.size() + ours.chainRuleLines.size();
-      chains += ours.chains.size();
-      input += "*" + std::string(name) + "\n";
-      for (const auto& l : cleanupLines(ours))
-        input += l + "\n";
-      input += "COMMIT\n";
-    }
-    if (input.empty()) {
+    UninstallInput in = uninstallInput(*state, renderedLines(model, f));
+    if (in.text.empty()) {
       spdlog::debug("no {} rules of ours", label(mode_, f));
       continue;
     }
-    spdlog::debug("{} input:\n{}", tools.restore, input);
-    if (Status st = runner_.restore(tools, input, /*noflush=*/true); !st) {
+    spdlog::debug("{} input:\n{}", tools.restore, in.text);
+    if (Status st = runner_.restore(tools, in.text, /*noflush=*/true); !st) {
       return std::move(st).takeError().context("removing " + std::string(familyName(f)) +
                                                " rules with " + label(mode_, f));
     }
-    spdlog::info("removed {} rules and {} chains of ours with {}", rules, chains, label(mode_, f));
+    spdlog::info("removed {} rules and {} chains of ours with {}", in.rules, in.chains,
+                 label(mode_, f));
   }
   return okStatus();
 }
@@ -371,7 +261,7 @@ struct ModeDecision {
   std::optional<SavedRuleset> before;
 };
 
-Result<ModeDecision> decideMode(const Config& cfg, Mode forced, ToolRunner& runner) {
+Result<ModeDecision> decideMode(Mode forced, ToolRunner& runner) {
   if (forced != Mode::kAuto) {
     auto tools = findTools(Family::kV4, forced, runner.execCounter());
     if (!tools) {
@@ -384,7 +274,6 @@ Result<ModeDecision> decideMode(const Config& cfg, Mode forced, ToolRunner& runn
     KT_ASSIGN_OR_RETURN(auto before, readState(runner, *tools));
     return ModeDecision{forced, *tools, std::move(before)};
   }
-  (void)cfg;
   std::map<Mode, Result<Tools>> tools;
   std::map<Mode, std::optional<SavedRuleset>> states;
   ModeObservation obs[2];
@@ -449,7 +338,7 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
     return std::unique_ptr<Backend>(
         new IptablesBackend(cfg, std::move(facts), mode, std::move(fams), std::move(runner)));
   }
-  KT_ASSIGN_OR_RETURN(ModeDecision d, decideMode(cfg, mode, runner));
+  KT_ASSIGN_OR_RETURN(ModeDecision d, decideMode(mode, runner));
   fams[0].tools = d.v4;
   fams[0].before = std::move(d.before);
   // Docker's embedded DNS: the sidecar's DNS must go through DOCKER_OUTPUT (IPv4 nat).
@@ -478,9 +367,7 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
     if (why) {
       if (cfg.ipFamilyModeExplicit) {
         return Error(ErrorKind::kUnsupported,
-                     "IPv6 rules were requested (--ip-family-mode "
-                     "dualstack) but cannot be installed: " +
-                         *why)
+                     "IPv6 rules were requested (dualstack) but cannot be installed: " + *why)
             .hint("use --ip-family-mode ipv4, or give the namespace working IPv6");
       }
       spdlog::warn("IPv6 rules skipped: {}", *why);
