@@ -183,8 +183,28 @@ Status IptablesBackend::install() {
     // All or nothing: this family may have committed some tables, earlier ones all of them.
     Error err = std::move(st).takeError().context("installing " + std::string(familyName(f)) +
                                                   " rules with " + label(mode_, f));
-    if (changedSinceMake(f, touched, renderedLines(model, f)))
-      done.emplace_back(f, std::move(touched));
+    bool partial = changedSinceMake(f, touched, renderedLines(model, f));
+    if (f == Family::kV6 && mode_ == Mode::kNft) {
+      if (auto nat = probeIpv6Nat(mode_); !nat) {
+        // A namespace without IPv6 nat: like Kuma, go on with IPv4 alone, unless dualstack
+        // was asked for explicitly or IPv6 cannot be undone.
+        Status undo = partial ? rollback(f, touched) : okStatus();
+        if (!cfg_.ipFamilyModeExplicit && undo) {
+          spdlog::warn("IPv6 rules skipped: {}", nat.error().message());
+          if (addedPassthrough) {
+            if (auto rm = removePassthroughV6(facts_.loopbackIface); !rm) {
+              spdlog::warn("{}", rm.error().message());
+            }
+          }
+          facts_.ipv6 = false;
+          break;
+        }
+        partial = partial && !undo;
+        err = Error(err.kind(), err.message() + " (" + nat.error().message() + ")")
+                  .hint("use --ip-family-mode ipv4, or give the namespace working IPv6 nat");
+      }
+    }
+    if (partial) done.emplace_back(f, std::move(touched));
     std::string rollbackProblems;
     for (auto it = done.rbegin(); it != done.rend(); ++it) {
       if (auto rb = rollback(it->first, it->second); !rb) {
@@ -360,9 +380,12 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
     auto why = ipv6Obstacle(d.mode, fams[1].tools, found6, ifs);
     if (!why) {
       // Read the state before probing: the legacy probe instantiates the ip6 nat table, and a
-      // table that exists costs a *-save run.
+      // table that exists costs a *-save run. The nft probe is expensive; install() runs it
+      // only if the IPv6 restore fails.
       KT_ASSIGN_OR_RETURN(fams[1].before, readState(runner, *fams[1].tools));
-      if (auto nat = probeIpv6Nat(d.mode); !nat) why = nat.error().message();
+      if (d.mode == Mode::kLegacy) {
+        if (auto nat = probeIpv6Nat(d.mode); !nat) why = nat.error().message();
+      }
     }
     if (why) {
       if (cfg.ipFamilyModeExplicit) {
