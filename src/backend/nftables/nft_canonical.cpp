@@ -67,56 +67,52 @@ std::string hookName(uint32_t hook) {
   }
 }
 
-uint16_t port(const Bytes& b, size_t at) {
-  return static_cast<uint16_t>((b[at] << 8) | b[at + 1]);
+uint16_t port(const Key& k, size_t at) {
+  return static_cast<uint16_t>((k.b[at] << 8) | k.b[at + 1]);
 }
 
 std::string portText(uint16_t first, uint16_t last) {
   return first == last ? std::to_string(first) : PortRange{first, last}.str();
 }
 
-std::string addrText(Family f, const Bytes& first, const Bytes& last) {
+// "10.0.0.0/8" when [first, last] is exactly one prefix, else "first-last".
+std::string addrText(Family f, const Key& first, const Key& last) {
   IpAddress a, b;
   a.family = b.family = f;
-  std::copy(first.begin(), first.end(), a.bytes.begin());
-  std::copy(last.begin(), last.end(), b.bytes.begin());
-  const int bits = static_cast<int>(first.size() * 8);
-  for (int p = bits; p >= 0; --p) {
-    Cidr c{a, static_cast<uint8_t>(p)};
-    IpAddress base = a;
-    for (int bit = p; bit < bits; ++bit)
-      base.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
-    if (base == a && c.last() == b) return c.isHost() ? a.str() : c.str();
-  }
-  return a.str() + "-" + b.str();
+  std::memcpy(a.bytes.data(), first.b.data(), first.len);
+  std::memcpy(b.bytes.data(), last.b.data(), last.len);
+  const int bits = first.len * 8;
+  auto bit = [](const Key& k, int i) { return (k.b[i / 8] >> (7 - i % 8)) & 1; };
+  int p = 0;
+  while (p < bits && bit(first, p) == bit(last, p))
+    ++p;
+  bool prefix = true;
+  for (int i = p; i < bits && prefix; ++i)
+    prefix = bit(first, i) == 0 && bit(last, i) == 1;
+  if (!prefix) return a.str() + "-" + b.str();
+  Cidr c{a, static_cast<uint8_t>(p)};
+  return c.isHost() ? a.str() : c.str();
+}
+
+std::string hexKey(const Key& k) {
+  return hex(Bytes(k.b.begin(), k.b.begin() + k.len));
 }
 
 // One interval of a set as nft would print it.
-std::string intervalText(uint32_t keyType, const Bytes& first, const Bytes& last) {
-  if (first.size() != last.size()) return hex(first) + "-" + hex(last);
-  if (keyType == kTypeInetService && first.size() == 2) {
+std::string intervalText(uint32_t keyType, const Key& first, const Key& last) {
+  if (first.len != last.len) return hexKey(first) + "-" + hexKey(last);
+  if (keyType == kTypeInetService && first.len == 2) {
     return portText(port(first, 0), port(last, 0));
   }
-  if (keyType == kTypeIpAddr && first.size() == 4) return addrText(Family::kV4, first, last);
-  if (keyType == kTypeIp6Addr && first.size() == 16) return addrText(Family::kV6, first, last);
-  if (keyType == kTypeProtoService && first.size() == 8 && first[0] == last[0]) {
-    std::string proto = first[0] == IPPROTO_TCP   ? "tcp"
-                        : first[0] == IPPROTO_UDP ? "udp"
-                                                  : std::to_string(first[0]);
+  if (keyType == kTypeIpAddr && first.len == 4) return addrText(Family::kV4, first, last);
+  if (keyType == kTypeIp6Addr && first.len == 16) return addrText(Family::kV6, first, last);
+  if (keyType == kTypeProtoService && first.len == 8 && first.b[0] == last.b[0]) {
+    std::string proto = first.b[0] == IPPROTO_TCP   ? "tcp"
+                        : first.b[0] == IPPROTO_UDP ? "udp"
+                                                    : std::to_string(first.b[0]);
     return proto + " . " + portText(port(first, 4), port(last, 4));
   }
-  return first == last ? hex(first) : hex(first) + "-" + hex(last);
-}
-
-Bytes maxKey(size_t len) {
-  return Bytes(len, 0xff);
-}
-
-Bytes minusOne(Bytes b) {
-  for (size_t i = b.size(); i-- > 0;) {
-    if (b[i]-- != 0) break;
-  }
-  return b;
+  return first == last ? hexKey(first) : hexKey(first) + "-" + hexKey(last);
 }
 
 std::string ruleComment(const nftnl_rule* r, std::string& otherUdata) {
@@ -207,14 +203,13 @@ void addSetElements(CanonicalTable& t, const std::string& set, nftnl_set* holder
         auto* raw = static_cast<std::vector<CanonicalTable::RawElement>*>(p);
         CanonicalTable::RawElement re;
         uint32_t len = 0;
-        if (const auto* k =
-                static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len))) {
-          re.key.assign(k, k + len);
+        if (const void* k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len)) {
+          re.key = Key::of(k, len);
         }
         if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)) {
-          const auto* k =
-              static_cast<const uint8_t*>(nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len));
-          if (k) re.keyEnd.assign(k, k + len);
+          if (const void* k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len)) {
+            re.keyEnd = Key::of(k, len);
+          }
         }
         if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)) {
           re.intervalEnd =
@@ -230,23 +225,27 @@ void finishSets(CanonicalTable& t) {
   for (auto& [name, s] : t.sets) {
     auto raw = std::move(s.raw);
     s.raw.clear();
-    std::vector<std::string> out;
+    std::vector<std::pair<Key, Key>> out;
+    out.reserve(raw.size());
     bool rbtree = (s.flags & NFT_SET_INTERVAL) && !(s.flags & NFT_SET_CONCAT);
     if (!rbtree) {
       for (const auto& e : raw)
-        out.push_back(intervalText(s.keyType, e.key, e.keyEnd.empty() ? e.key : e.keyEnd));
+        out.emplace_back(e.key, e.keyEnd.len == 0 ? e.key : e.keyEnd);
     } else {
       // Start elements followed by an interval-end element at last+1; a start without an end
       // runs to the largest key; stray end elements (the one at zero) carry no interval.
       std::sort(raw.begin(), raw.end(), [](const auto& a, const auto& b) {
-        if (a.key != b.key) return a.key < b.key;
+        if (!(a.key == b.key)) return a.key < b.key;
         return a.intervalEnd && !b.intervalEnd;
       });
       for (size_t i = 0; i < raw.size(); ++i) {
         if (raw[i].intervalEnd) continue;
-        Bytes last = maxKey(raw[i].key.size());
-        if (i + 1 < raw.size() && raw[i + 1].intervalEnd) last = minusOne(raw[i + 1].key);
-        out.push_back(intervalText(s.keyType, raw[i].key, last));
+        Key last = Key::largest(raw[i].key.len);
+        if (i + 1 < raw.size() && raw[i + 1].intervalEnd) {
+          last = raw[i + 1].key;
+          last.decrement();
+        }
+        out.emplace_back(raw[i].key, last);
       }
     }
     std::sort(out.begin(), out.end());
@@ -301,15 +300,17 @@ std::vector<std::string> diffTables(const std::string& table, const CanonicalTab
       out.push_back("- missing: set " + name + " " + s.def);
       out.push_back("+ unexpected: set " + name + " " + it->second.def);
     }
-    std::vector<std::string> missing, extra;
+    std::vector<std::pair<Key, Key>> missing, extra;
     std::set_difference(s.elements.begin(), s.elements.end(), it->second.elements.begin(),
                         it->second.elements.end(), std::back_inserter(missing));
     std::set_difference(it->second.elements.begin(), it->second.elements.end(), s.elements.begin(),
                         s.elements.end(), std::back_inserter(extra));
-    for (const auto& e : missing)
-      out.push_back("- missing: set " + name + " element " + e);
-    for (const auto& e : extra)
-      out.push_back("+ unexpected: set " + name + " element " + e);
+    for (const auto& [first, last] : missing)
+      out.push_back("- missing: set " + name + " element " + intervalText(s.keyType, first, last));
+    for (const auto& [first, last] : extra) {
+      out.push_back("+ unexpected: set " + name + " element " +
+                    intervalText(it->second.keyType, first, last));
+    }
   }
   for (const auto& [name, s] : actual.sets) {
     if (!expected.sets.count(name)) {

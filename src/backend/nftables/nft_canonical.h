@@ -15,7 +15,10 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "backend/nftables/nft_key.h"
 
 namespace kt::backend::nftables {
 
@@ -27,12 +30,13 @@ struct CanonicalRule {
 struct CanonicalTable {
   bool present = false;
   struct RawElement {
-    std::vector<uint8_t> key, keyEnd;
+    Key key, keyEnd;  // keyEnd.len == 0 unless the set is a concatenation
     bool intervalEnd = false;
   };
   struct Set {
-    std::string def;                    // "type inet_service, key length 2, flags 0x4"
-    std::vector<std::string> elements;  // sorted intervals (after finishSets)
+    std::string def;  // "type inet_service, key length 2, flags 0x4"
+    // Sorted intervals (after finishSets); printed as nft does only when they differ.
+    std::vector<std::pair<Key, Key>> elements;
     uint32_t keyType = 0;
     uint32_t flags = 0;
     std::vector<RawElement> raw;  // collected by addSetElements, consumed by finishSets

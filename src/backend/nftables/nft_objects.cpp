@@ -14,6 +14,7 @@
 #include <cstring>
 #include <map>
 
+#include "backend/nftables/nft_key.h"
 #include "iptables/render_nft.h"
 
 namespace kt::backend::nftables {
@@ -325,12 +326,12 @@ class RuleBuilder {
 // --- sets ---------------------------------------------------------------------------------
 
 struct KeyInterval {
-  Bytes first, last;  // inclusive, big-endian keys of the set's key length
+  Key first, last;  // inclusive, big endian
 };
 
 struct ElementSpec {
-  Bytes key;
-  Bytes keyEnd;  // concatenations only
+  Key key;
+  Key keyEnd;  // concatenations only (len 0 otherwise)
   bool intervalEnd = false;
   bool openInterval = false;  // the interval runs to the largest key: no end element
 };
@@ -341,47 +342,47 @@ struct ElementSpec {
 // the first interval does not start at zero.
 std::vector<ElementSpec> rbtreeElements(std::vector<KeyInterval> intervals) {
   std::sort(intervals.begin(), intervals.end(),
-            [](const KeyInterval& a, const KeyInterval& b) { return a.first < b.first; });
+            [](const KeyInterval& a, const KeyInterval& c) { return a.first < c.first; });
   std::vector<ElementSpec> out;
+  out.reserve(2 * intervals.size() + 1);
   if (intervals.empty()) return out;
-  const size_t len = intervals.front().first.size();
-  if (intervals.front().first != Bytes(len, 0)) out.push_back({Bytes(len, 0), {}, true, false});
+  if (!intervals.front().first.isZero()) {
+    Key zero;
+    zero.len = intervals.front().first.len;
+    out.push_back({zero, {}, true, false});
+  }
   for (const auto& iv : intervals) {
-    Bytes next = iv.last;
-    bool overflow = true;
-    for (size_t i = len; i-- > 0;) {
-      if (++next[i] != 0) {
-        overflow = false;
-        break;
-      }
-    }
-    out.push_back({iv.first, {}, false, overflow});
-    if (!overflow) out.push_back({next, {}, true, false});
+    Key next = iv.last;
+    bool open = !next.increment();
+    out.push_back({iv.first, {}, false, open});
+    if (!open) out.push_back({next, {}, true, false});
   }
   return out;
 }
 
-Bytes concatKey(L4 proto, uint16_t port) {
+Key concatKey(L4 proto, uint16_t port) {
   // Each field of a concatenation takes a 32-bit register: proto byte + 3 bytes padding,
   // port (big endian) + 2 bytes padding.
-  return {protoNumber(proto),         0, 0, 0, static_cast<uint8_t>(port >> 8),
-          static_cast<uint8_t>(port), 0, 0};
+  uint8_t v[8] = {protoNumber(proto),         0, 0, 0, static_cast<uint8_t>(port >> 8),
+                  static_cast<uint8_t>(port), 0, 0};
+  return Key::of(v, 8);
 }
 
 std::vector<ElementSpec> elementsOf(const NftSet& s) {
   std::vector<KeyInterval> intervals;
   switch (s.key) {
     case NftSetKey::kInetService:
+      intervals.reserve(s.ports.size());
       for (const auto& p : s.ports)
-        intervals.push_back({be16(p.first), be16(p.last)});
+        intervals.push_back({Key::port(p.first), Key::port(p.last)});
       return rbtreeElements(std::move(intervals));
     case NftSetKey::kIpv4Addr:
     case NftSetKey::kIpv6Addr:
+      intervals.reserve(s.cidrs.size());
       for (const auto& c : s.cidrs) {
         auto last = c.last();
         size_t n = c.addr.size();
-        intervals.push_back({Bytes(c.addr.bytes.begin(), c.addr.bytes.begin() + n),
-                             Bytes(last.bytes.begin(), last.bytes.begin() + n)});
+        intervals.push_back({Key::of(c.addr.bytes.data(), n), Key::of(last.bytes.data(), n)});
       }
       return rbtreeElements(std::move(intervals));
     case NftSetKey::kProtoService: {
@@ -465,9 +466,9 @@ Result<SetObject> buildSet(const std::string& table, const NftSet& plan, uint32_
       nftnl_set_elem* e = nftnl_set_elem_alloc();
       if (!e) return Error::runtime("out of memory building nftables set " + plan.name);
       nftnl_set_elem_add(chunk.get(), e);  // the chunk owns it from here
-      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, spec.key.data(), spec.key.size());
-      if (!spec.keyEnd.empty()) {
-        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, spec.keyEnd.data(), spec.keyEnd.size());
+      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, spec.key.b.data(), spec.key.len);
+      if (spec.keyEnd.len > 0) {
+        nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, spec.keyEnd.b.data(), spec.keyEnd.len);
       }
       if (spec.intervalEnd)
         nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
