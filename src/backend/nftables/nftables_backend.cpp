@@ -52,6 +52,11 @@ class NftablesBackend final : public Backend {
       }
       return e;
     }
+    if (report->unchanged) {
+      spdlog::info("nftables: table inet {} already matches the configuration; left as is",
+                   plan.table);
+      return {};
+    }
     size_t elements = 0;
     for (const auto& s : plan.sets)
       elements += s.size();
