@@ -173,6 +173,11 @@ struct NftLowerOptions {
 // `return` (iptables' CT target only acts on the first match; nft's `ct zone set` would let a
 // later rule overwrite the zone), and JumpForeign becomes `return` (another table's chain is
 // reached by letting the packet continue there). Set and chain names are deterministic.
+//
+// One known difference from iptables: `! --uid-owner` also matches packets without a socket,
+// `meta skuid !=` does not match them. Our negated uid matches sit in nat OUTPUT, which sees
+// only the first packet of a new connection, and locally generated first packets always have
+// a socket, so the rules behave the same.
 NftPlan lowerToNft(const Model& m, const NftLowerOptions& opt = {});
 
 // The nft chain name of a model chain: "raw_prerouting", ..., "KUMA_MESH_INBOUND".
