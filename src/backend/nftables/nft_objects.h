@@ -2,8 +2,10 @@
 //
 // Pure: nothing here talks to the kernel. The objects are exactly what `nft -f` sends for the
 // text renderNftPlan() prints (same expressions, registers, data lengths, set flags and user
-// data), so that `nft list table inet kuma_mesh` cannot tell our batch from nft's. verify()
-// compares the kernel's dump with these same objects.
+// data), so that `nft list table inet kuma_mesh` cannot tell our batch from nft's. Two
+// attributes nft leaves to the kernel's default are sent explicitly (lookup flags 0, redirect
+// proto max = min), so the kernel's dump reads back exactly what we sent: verify() compares
+// that dump with these same objects.
 #pragma once
 
 #include <libnftnl/chain.h>
