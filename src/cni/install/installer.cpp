@@ -179,10 +179,14 @@ Status Installer::chainInto(const std::string& path) {
   // a crash in between leaves the original (unchained) file winning, never a missing network.
   std::string list = conflistNameFor(path);
   if (fileExists(list)) {
+    // Only our own wrapper (it has a kuma-cni entry) may be replaced; never another
+    // component's file.
     auto other = readFile(list);
-    if (other && !chainState(*other, plugin_).ok()) {
+    auto state = other ? chainState(*other, plugin_) : Result<ChainState>(other.error());
+    if (!state || *state == ChainState::kAbsent) {
       return Error::runtime("cannot wrap " + path + " into " + list +
-                            ": that file exists and is not a conflist");
+                            ": that file exists and is not ours")
+          .hint("set CNI_CONF_NAME to the configuration kuma-cni should be chained into");
     }
   }
   KT_ASSIGN_OR_RETURN(std::string wrapped, wrapConf(text, plugin_).context(path));
@@ -267,7 +271,11 @@ Status Installer::unchainFile(const std::string& path) {
     std::string original = path.substr(0, path.rfind('.')) + ext;
     std::string backup = original + kBackupSuffix;
     if (endsWith(path, ".conflist") && fileExists(backup)) {
-      if (::rename(backup.c_str(), original.c_str()) != 0) {
+      if (fileExists(original)) {
+        // The primary CNI wrote its file again since we wrapped it: that newer file stays, the
+        // older copy goes.
+        KT_TRY(removeFile(backup));
+      } else if (::rename(backup.c_str(), original.c_str()) != 0) {
         return Error::system("restoring " + original, errno);
       }
       KT_TRY(removeFile(path));
