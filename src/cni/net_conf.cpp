@@ -51,6 +51,17 @@ class Problems {
   std::vector<std::string> list_;
 };
 
+// File paths from the configuration end up in messages and system calls: absolute, printable,
+// bounded.
+bool validPath(std::string_view p) {
+  if (p.empty() || p.front() != '/' || p.size() > 4096) return false;
+  for (char c : p) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool NetConf::namespaceExcluded(std::string_view ns) const {
@@ -119,21 +130,25 @@ Result<NetConf> parseNetConf(const json& doc) {
       c.logLevel = lower;
     }
   }
-  if (auto file = p.string(doc, "log_file", "")) c.logFile = *file;
-  if (auto dir = p.string(doc, "lock_dir", "")) {
-    if (dir->empty() || dir->front() != '/') {
-      p.add("lock_dir: " + quoteForMessage(*dir) + " is not an absolute path");
+  auto path = [&](const json& obj, const char* key, const std::string& where, std::string& out) {
+    auto v = p.string(obj, key, where);
+    if (!v) return;
+    if (!validPath(*v)) {
+      p.add(where + key + ": " + quoteForMessage(*v) +
+            " is not an absolute path of printable characters");
     } else {
-      c.lockDir = *dir;
+      out = *v;
     }
-  }
+  };
+  path(doc, "log_file", "", c.logFile);
+  path(doc, "lock_dir", "", c.lockDir);
   if (auto it = doc.find("kubernetes"); it != doc.end() && !it->is_null()) {
     if (!it->is_object()) {
       p.add("kubernetes: must be an object");
     } else {
       const json& k = *it;
       const std::string w = "kubernetes.";
-      if (auto path = p.string(k, "kubeconfig", w)) c.kubernetes.kubeconfig = *path;
+      path(k, "kubeconfig", w, c.kubernetes.kubeconfig);
       (void)p.string(k, "cni_bin_dir", w);
       if (auto ex = k.find("exclude_namespaces"); ex != k.end() && !ex->is_null()) {
         if (!ex->is_array()) {

@@ -1,5 +1,6 @@
 #include "cni/install/install_config.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "base/strings.h"
@@ -37,9 +38,13 @@ Result<InstallConfig> installConfigFromEnv(const EnvLookup& env) {
   };
   auto path = [&](const char* name, std::string& out) {
     str(name, out);
-    if (out.empty() || out.front() != '/') {
+    bool printable = std::all_of(out.begin(), out.end(), [](char ch) {
+      auto u = static_cast<unsigned char>(ch);
+      return u >= 0x20 && u != 0x7f;
+    });
+    if (out.empty() || out.front() != '/' || !printable || out.size() > 4096) {
       problems.push_back(std::string(name) + ": " + quoteForMessage(out) +
-                         " is not an absolute path");
+                         " is not an absolute path of printable characters");
     }
   };
   // Go's strconv.ParseBool words, as Kuma reads these.
@@ -71,20 +76,25 @@ Result<InstallConfig> installConfigFromEnv(const EnvLookup& env) {
 
   path("CNI_NET_DIR", c.cniNetDir);
   path("MOUNTED_CNI_NET_DIR", c.mountedCniNetDir);
-  str("CNI_CONF_NAME", c.confName);
-  if (c.confName.find('/') != std::string::npos) {
-    problems.push_back("CNI_CONF_NAME: " + quoteForMessage(c.confName) +
-                       " must be a file name, not a path");
-  }
+  // A file name in the configuration directory: no '/', not "." or "..", printable.
+  auto fileName = [&](const char* name, std::string& out, bool allowEmpty) {
+    str(name, out);
+    bool printable = std::all_of(out.begin(), out.end(), [](char ch) {
+      auto u = static_cast<unsigned char>(ch);
+      return u > 0x20 && u != 0x7f;
+    });
+    if ((out.empty() && !allowEmpty) || out == "." || out == ".." ||
+        out.find('/') != std::string::npos || !printable || out.size() > 255) {
+      problems.push_back(std::string(name) + ": " + quoteForMessage(out) +
+                         " must be a plain file name");
+    }
+  };
+  fileName("CNI_CONF_NAME", c.confName, true);
   str("CNI_NETWORK_CONFIG", c.networkConfigTemplate);
   if (c.networkConfigTemplate.empty()) c.networkConfigTemplate = defaultNetworkConfigTemplate();
   boolean("CHAINED_CNI_PLUGIN", c.chained);
   str("CNI_LOG_LEVEL", c.logLevel);
-  str("KUBECFG_FILE_NAME", c.kubeconfigName);
-  if (c.kubeconfigName.find('/') != std::string::npos) {
-    problems.push_back("KUBECFG_FILE_NAME: " + quoteForMessage(c.kubeconfigName) +
-                       " must be a file name, not a path");
-  }
+  fileName("KUBECFG_FILE_NAME", c.kubeconfigName, false);
   str("KUBERNETES_SERVICE_HOST", c.serviceHost);
   if (c.serviceHost.empty()) {
     problems.push_back("KUBERNETES_SERVICE_HOST is not set (Kubernetes sets it in every pod)");

@@ -53,7 +53,9 @@ TEST(InstallConfig, ReportsEveryProblem) {
                                        {"CHAINED_CNI_PLUGIN", "maybe"},
                                        {"CFGCHECK_INTERVAL", "0"},
                                        {"CNI_NET_DIR", "relative"},
-                                       {"CNI_CONF_NAME", "../../etc/passwd"}}));
+                                       {"CNI_CONF_NAME", "../../etc/passwd"},
+                                       {"KUBECFG_FILE_NAME", "kube\nconfig"},
+                                       {"READY_FILE", "/tmp/ready\n"}}));
   ASSERT_FALSE(c.ok());
   for (const char* v :
        {"KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "KUBERNETES_SERVICE_PROTOCOL",

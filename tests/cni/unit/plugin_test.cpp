@@ -143,3 +143,59 @@ TEST(Plugin, StatusAndGc) {
 
 }  // namespace
 }  // namespace kt::cni
+
+namespace kt::cni {
+namespace {
+
+// Hostile values in every field the plugin reads: the answer is always exactly one JSON document
+// on stdout (a result or an error object) and no value is echoed raw into an error message.
+TEST(PluginHostileInput, EveryFieldEveryValue) {
+  const std::string big(1 << 20, 'A');
+  const std::vector<std::string> hostile = {"line\nbreak",
+                                            "# comment",
+                                            "\"quoted\"",
+                                            "-A OUTPUT -j ACCEPT",
+                                            std::string("nul\0x", 5),
+                                            "$(reboot); `id` | &",
+                                            "../../../etc/shadow",
+                                            big,
+                                            "\xff\xfe invalid utf8"};
+  for (const auto& h : hostile) {
+    std::vector<std::pair<std::string, json>> confs;
+    auto base = [] {
+      return json{
+          {"cniVersion", "1.0.0"}, {"name", "n"}, {"type", "kuma-cni"}, {"log_level", "off"}};
+    };
+    for (const char* field : {"name", "type", "log_level", "lock_dir", "cniVersion"}) {
+      json c = base();
+      c[field] = h;
+      confs.emplace_back(field, c);
+    }
+    json k = base();
+    k["kubernetes"] = {{"kubeconfig", h}, {"exclude_namespaces", {h}}};
+    confs.emplace_back("kubernetes", k);
+    for (const auto& [field, c] : confs) {
+      std::string text = c.dump(-1, ' ', false, json::error_handler_t::replace);
+      for (const std::string& args :
+           {std::string("K8S_POD_NAMESPACE=default;K8S_POD_NAME=") + h,
+            std::string("K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=a")}) {
+        auto e = env("ADD", args);
+        auto o = handle({envOf(e), text});
+        SCOPED_TRACE(field + " = " + h.substr(0, 40));
+        ASSERT_TRUE(o.exitCode == 0 || o.exitCode == 1);
+        ASSERT_FALSE(o.out.empty());
+        EXPECT_EQ(o.out.find('\n'), o.out.size() - 1) << "one line of JSON";
+        json parsed = json::parse(o.out, nullptr, false);
+        ASSERT_FALSE(parsed.is_discarded()) << o.out.substr(0, 200);
+        if (o.exitCode == 1) {
+          std::string details = parsed.value("details", "");
+          EXPECT_EQ(details.find('\n'), std::string::npos) << details.substr(0, 200);
+          EXPECT_LT(details.size(), 4096u) << "values are shortened in messages";
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kt::cni
