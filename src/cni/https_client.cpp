@@ -7,6 +7,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +41,33 @@ struct PkeyFree {
 };
 struct AddrinfoFree {
   void operator()(addrinfo* a) const { freeaddrinfo(a); }
+};
+
+// OpenSSL writes to the socket with write(2), so a peer that closed the connection raises
+// SIGPIPE. Blocks it for this thread while the object lives and swallows a SIGPIPE raised
+// meanwhile, so the EPIPE comes back as an error value whatever the process's disposition is.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &old_);
+  }
+  ~SigpipeBlock() {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t old_;
 };
 
 // The OpenSSL error queue as text (and cleared), for messages.
@@ -282,6 +311,7 @@ Result<HttpResponse> HttpsClient::get(const std::string& target, const Secret& b
     if (u <= 0x20 || u >= 0x7f) return Error::config("request path has a blank or control byte");
   }
   auto deadline = Clock::now() + timeout;
+  SigpipeBlock noSigpipe;
   KT_ASSIGN_OR_RETURN(sys::Fd fd, connectTo(url_, deadline));
 
   std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx_.get()));

@@ -1,6 +1,5 @@
 #include "cni/plugin.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -105,8 +104,6 @@ Outcome handle(const Invocation& inv) {
 }
 
 int runPlugin() {
-  // A peer closing the API connection must be an error value, not a fatal signal.
-  ::signal(SIGPIPE, SIG_IGN);
   std::string input;
   bool readFailed = false;
   int readErrno = 0;
