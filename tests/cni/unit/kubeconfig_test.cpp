@@ -120,3 +120,26 @@ TEST_F(KubeconfigFiles, ErrorsNeverQuoteTheToken) {
 
 }  // namespace
 }  // namespace kt::cni
+
+#include "cni/install/kubeconfig_writer.h"
+
+namespace kt::cni {
+namespace {
+
+TEST(KubeconfigWriter, WhatTheInstallerWritesThePluginReads) {
+  const std::string ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  for (const std::string host : {"10.96.0.1", "fd00:10:96::1", "kubernetes.default.svc"}) {
+    for (const std::string token : {"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "we\"ird\\tok"}) {
+      Secret text = renderPluginKubeconfig(host, "6443", ca, Secret(token));
+      auto kc = parseKubeConfig(text.reveal(), "/nonexistent");
+      ASSERT_TRUE(kc.ok()) << kc.error().message();
+      bool v6 = host.find(':') != std::string::npos;
+      EXPECT_EQ(kc->server, "https://" + (v6 ? "[" + host + "]" : host) + ":6443");
+      EXPECT_EQ(kc->caPem, ca);
+      EXPECT_EQ(kc->token.reveal(), token);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kt::cni
