@@ -167,9 +167,13 @@ Result<NetnsLock> NetnsLock::acquire(const NetnsLockOptions& opts) {
     }
     int err = errno;
     if (err != EWOULDBLOCK && err != EINTR) return Error::system("locking " + path, err);
-    struct stat st {};
-    std::string holder = ::fstat(fd.get(), &st) == 0 ? describeHolder(st.st_dev, st.st_ino) : "";
-    if (std::chrono::steady_clock::now() >= deadline) {
+    bool late = std::chrono::steady_clock::now() >= deadline;
+    std::string holder;
+    if (late || !announced) {  // /proc/locks is read for messages only, not on every poll
+      struct stat st {};
+      if (::fstat(fd.get(), &st) == 0) holder = describeHolder(st.st_dev, st.st_ino);
+    }
+    if (late) {
       return Error(ErrorKind::kTransient,
                    "another run holds the lock of this network namespace (" + path +
                        (holder.empty() ? "" : ", taken by " + holder) + ") for more than " +
