@@ -11,12 +11,12 @@
 #include "base/strings.h"
 #include "cni/kube_client.h"
 #include "cni/kubeconfig.h"
-#include "cni/netns_lock.h"
 #include "cni/pod.h"
 #include "cni/pod_config.h"
 #include "cni/result_convert.h"
 #include "config/facts.h"
 #include "sys/netns.h"
+#include "sys/netns_lock.h"
 
 namespace kt::cni {
 
@@ -114,13 +114,16 @@ bool namespaceGone(const Error& e) {
   return e.errnum() == ENOENT || e.errnum() == EINVAL;
 }
 
-// Runs `fn` inside CNI_NETNS holding the namespace's lock. `lock` is handed to fn so DEL can
-// remove the lock file before releasing it.
-Status inNetns(const Request& req, const NetConf& conf,
-               const std::function<Status(NetnsLock&)>& fn) {
-  KT_ASSIGN_OR_RETURN(auto lock, NetnsLock::acquire(conf.lockDir, req.netns, kLockTimeout));
+// Runs `fn` inside CNI_NETNS holding the namespace's lock (sys/netns_lock.h: the same lock
+// `kuma-tproxy install/uninstall` take, so a CLI run on the node and the plugin serialize too).
+Status inNetns(const Request& req, const NetConf& conf, const std::function<Status()>& fn) {
+  sys::NetnsLockOptions opts;
+  opts.netnsPath = req.netns;
+  opts.directory = conf.lockDir;
+  opts.timeout = kLockTimeout;
+  KT_ASSIGN_OR_RETURN(auto lock, sys::NetnsLock::acquire(opts));
   KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(req.netns));
-  return fn(lock);
+  return fn();
 }
 
 }  // namespace
@@ -139,7 +142,7 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
   auto facts = config::gatherFacts(d.cfg);
   if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
   std::string backendName;
-  auto s = inNetns(req, conf, [&](NetnsLock&) -> Status {
+  auto s = inNetns(req, conf, [&]() -> Status {
     KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
     backendName = backend->name();
     return backend->install();
@@ -163,7 +166,7 @@ Reply cmdCheck(const Request& req, const NetConf& conf) {
   auto facts = config::gatherFacts(d.cfg);
   if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
   backend::VerifyReport report;
-  auto s = inNetns(req, conf, [&](NetnsLock&) -> Status {
+  auto s = inNetns(req, conf, [&]() -> Status {
     KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
     KT_ASSIGN_OR_RETURN(report, backend->verify());
     return okStatus();
@@ -198,13 +201,12 @@ Reply cmdDel(const Request& req, const NetConf& conf) {
   cfg.cniMode = true;
   cfg.netnsPath = req.netns;
   std::vector<std::string> failures;
-  auto s = inNetns(req, conf, [&](NetnsLock& lock) -> Status {
+  auto s = inNetns(req, conf, [&]() -> Status {
     for (auto& backend : backend::makeAllForUninstall(cfg)) {
       if (auto u = backend->uninstall(); !u) {
         failures.push_back(backend->name() + ": " + u.error().message());
       }
     }
-    if (failures.empty()) lock.removeFile();
     return okStatus();
   });
   if (!s) {

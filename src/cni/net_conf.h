@@ -9,7 +9,8 @@
 //   cniVersion, name, type, prevResult           standard
 //   log_level                                    off|error|warn|info|debug|trace (default info)
 //   log_file                                     ours: also append log lines to this file
-//   lock_dir                                     ours: per-netns lock files (/run/kuma-cni/locks)
+//   lock_dir                                     ours: per-netns lock files ("" = the shared
+//                                                default of sys/netns_lock.h, /run/kuma-tproxy)
 //   kubernetes.kubeconfig                        path of the plugin's kubeconfig (ADD/CHECK)
 //   kubernetes.exclude_namespaces                pods in these namespaces are passed through
 //   kubernetes.cni_bin_dir                       accepted for Kuma compatibility, unused
@@ -46,7 +47,7 @@ struct NetConf {
   std::optional<nlohmann::json> prevResult;
   std::string logLevel = "info";
   std::string logFile;
-  std::string lockDir = "/run/kuma-cni/locks";
+  std::string lockDir;  // "" = sys::lockDirectories()
   KubernetesConf kubernetes;
 
   bool namespaceExcluded(std::string_view ns) const;
