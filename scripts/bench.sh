@@ -74,7 +74,9 @@ cleanup() {
   for ns in $(ip netns list | awk '{print $1}' | grep "^$PREFIX-" || true); do
     ip netns delete "$ns" 2>/dev/null || true
   done
-  for cg in "${ROW_CGROUP[@]}"; do [[ -n $cg ]] && rmdir "$cg" 2>/dev/null || true; done
+  for cg in "${ROW_CGROUP[@]}"; do
+    if [[ -n $cg ]]; then rmdir "$cg" 2>/dev/null || true; fi
+  done
   rm -rf "$WORK"
   exit "$rc"
 }
