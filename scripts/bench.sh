@@ -117,28 +117,38 @@ new_ns() {  # $1 = name suffix; prints the namespace path
 }
 
 # --- part A: rule apply --------------------------------------------------------------------------
-# N excluded outbound ports (spaced so no two merge into a range) and N excluded outbound IPs.
-exclusion_flags() {  # $1 = N
-  local n=$1 i ports=() ips=()
+# N excluded outbound ports (spaced so no two merge into a range) and N excluded outbound IPs,
+# as a config file: the lists are too long for one command-line value.
+exclusion_flags() {  # $1 = N; prints the extra install flags
+  local n=$1 i ports=() ips=() file=$WORK/exclusions-$1.yaml
   ((n == 0)) && return 0
   for ((i = 0; i < n; i++)); do
     ports+=($((10000 + 3 * i)))
     ips+=("10.200.$((i / 120)).$((2 * (i % 120) + 1))")
   done
   local IFS=,
-  echo "--exclude-outbound-ports=${ports[*]} --exclude-outbound-ips=${ips[*]}"
+  printf 'redirect:\n  outbound:\n    excludePorts: [%s]\n    excludePortsForIPs: [%s]\n' \
+    "${ports[*]}" "${ips[*]}" >"$file"
+  echo "--config-file=$file"
 }
 
 # Writes the dry-run artifacts for `flags` into $2 (v4, v6, nft) and prints the methods file.
+# Fails (with kuma-tproxy's message on stderr) when kuma-tproxy rejects the configuration.
 make_methods() {  # $1 = flags, $2 = directory
-  local flags=$1 dir=$2 dry
+  local flags=$1 dir=$2 dry rc=0
   mkdir -p "$dir"
   dry=$(new_ns "dry-$RANDOM")
   # shellcheck disable=SC2086 # flags are words on purpose
-  "$TPROXY" install --dry-run --backend=iptables $flags --netns "$dry" >"$dir/iptables.txt"
+  "$TPROXY" install --dry-run --backend=iptables $flags --netns "$dry" >"$dir/iptables.txt" \
+    2>"$dir/dry-run.err" || rc=1
   # shellcheck disable=SC2086
-  "$TPROXY" install --dry-run --backend=nftables $flags --netns "$dry" >"$dir/nft"
+  ((rc != 0)) || "$TPROXY" install --dry-run --backend=nftables $flags --netns "$dry" \
+    >"$dir/nft" 2>>"$dir/dry-run.err" || rc=1
   ip netns delete "$(basename "$dry")"
+  if ((rc != 0)); then
+    grep -v '^I ' "$dir/dry-run.err" >&2 || true
+    return 1
+  fi
   # Kuma's dry-run format: "### IPv4 ###", the restore input, "### IPv6 ###", its input.
   awk -v v4="$dir/v4" -v v6="$dir/v6" '
     /^### IPv4 ###/ { out = v4; next }
@@ -169,8 +179,14 @@ EOF
 extra_apply_methods() { :; }
 
 apply_table() {  # $1 = group, $2 = title, $3 = flags, $4 = rounds
-  local dir=$WORK/$1
-  make_methods "$3" "$dir" >"$WORK/$1.methods"
+  local dir=$WORK/$1 errors
+  if ! errors=$(make_methods "$3" "$dir" 2>&1 >"$WORK/$1.methods"); then
+    echo "== $2 =="
+    echo "not measured: kuma-tproxy rejects this configuration:"
+    while IFS= read -r line; do echo "  $line"; done <<<"$errors"
+    echo
+    return 0
+  fi
   "$BENCH" apply --methods "$WORK/$1.methods" --setup "$WORK/setup" --reps "$4" \
     --settle-ms "$SETTLE_MS" --title "$2" --baseline floor --baseline restore --raw "$OUT" \
     --group "$1" --ns-prefix "$PREFIX-$1"

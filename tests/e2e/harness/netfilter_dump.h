@@ -12,7 +12,8 @@ namespace kt::e2e {
 
 // The output of iptables-legacy-save, ip6tables-legacy-save, iptables-nft-save,
 // ip6tables-nft-save and `nft list ruleset` run in `ns`, each under a "== tool ==" heading,
-// normalized for comparison: comment lines (timestamps) dropped, packet/byte counters zeroed.
+// normalized for comparison: comment lines (timestamps) dropped, packet/byte counters zeroed,
+// nft's tables and the chains and sets inside them sorted (their order is creation order).
 // A tool that is not installed is noted as such, not an error.
 Result<std::string> dumpNetfilter(const ScratchNetns& ns);
 
