@@ -9,6 +9,7 @@
 # fork + setns + exec + wait of the method's commands is timed, then the namespace is deleted
 # and the kernel left to settle (not timed). Methods, each once per round in a rotating order:
 #   floor        a bare process start + setns (/bin/true)
+#   tproxy_start `kuma-tproxy version`: what starting the product binary costs by itself
 #   tproxy_nft   kuma-tproxy install --backend nftables      (the product, native netlink batch)
 #   tproxy_ipt   kuma-tproxy install --backend iptables      (the product, *-restore per family)
 #   restore      iptables-nft-restore + ip6tables-nft-restore of the same rules (what Kuma does)
@@ -162,6 +163,8 @@ make_methods() {  # $1 = flags, $2 = directory
   cat <<EOF
 method floor bare process start + setns (/bin/true)
 run true
+method tproxy_start kuma-tproxy version (the product binary's start alone)
+run $TPROXY version
 method tproxy_nft kuma-tproxy install --backend nftables
 run $TPROXY install --backend=nftables $flags
 method tproxy_ipt kuma-tproxy install --backend iptables
