@@ -12,12 +12,6 @@
 #include "harness/backends.h"
 #include "harness/pod_env.h"
 
-namespace kt {
-inline void PrintTo(Family f, std::ostream* os) {
-  *os << familyName(f);
-}
-}  // namespace kt
-
 namespace kt::e2e {
 
 // gtest prints the parameters of every test: names, not bytes.

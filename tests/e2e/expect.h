@@ -4,10 +4,18 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "harness/scenario.h"
 #include "harness/tool.h"
+
+namespace kt {
+// gtest prints the parameters of every test: the family's name, not its byte.
+inline void PrintTo(Family f, std::ostream* os) {
+  *os << familyName(f);
+}
+}  // namespace kt
 
 namespace kt::e2e {
 
