@@ -145,7 +145,8 @@ for ((i = 0; i <= $(cat /proc/sys/kernel/cap_last_cap); i++)); do
 done
 CAPSH=$(command -v capsh)
 ro_run() {
-  ip netns exec "$POD" env -i XTABLES_LOCKFILE=/tmp/xtables.lock \
+  # No XTABLES_LOCKFILE: legacy tools must find a writable lock file by themselves.
+  ip netns exec "$POD" env -i \
     "$CAPSH" --chroot="$ro" --drop="$drop" --caps=cap_net_admin,cap_net_raw+eip --shell=/usr/bin/kuma-tproxy -- "$@"
 }
 if touch "$ro/probe" 2>/dev/null; then expect "root is read-only" "read-only" "writable"; else expect "root is read-only" "read-only" "read-only"; fi
