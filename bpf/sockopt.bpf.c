@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * cgroup/getsockopt: SO_ORIGINAL_DST (SOL_IP) and IP6T_SO_ORIGINAL_DST (SOL_IPV6), both
+ * optname 80, answered without conntrack.
+ *
+ * Runs after the kernel's own handler. For a TCP socket of an intercepted namespace the answer is:
+ *   1. the origin in the socket's storage (a redirected client socket, or an accepted socket
+ *      answered before), else
+ *   2. the origin that connect4/6 + sockops left in kt_pending under this connection's tuple
+ *      (the sidecar's accepted end of a redirected connection; moved into the socket's storage
+ *      so the entry is freed and repeated calls stay cheap), else
+ *   3. the kernel's answer if it had one (conntrack, e.g. rules of another tool), else
+ *   4. the socket's own local address: an inbound connection steered by sk_lookup keeps the
+ *      destination the peer used (pod:80) as its local address, which is exactly what a
+ *      conntrack lookup of an un-NATed connection returns.
+ */
+#include "tproxy_common.h"
+
+#define KT_SO_ORIGINAL_DST 80
+#ifndef SOL_IP
+#define SOL_IP 0
+#endif
+#ifndef SOL_IPV6
+#define SOL_IPV6 41
+#endif
+
+static __always_inline int kt_answer(struct bpf_sockopt *ctx, const __u32 addr[4], __u16 port_net,
+				     bool v4)
+{
+	if (ctx->level == SOL_IP) {
+		struct sockaddr_in *sin = ctx->optval;
+
+		if (!v4)
+			return 1; /* an IPv6 destination has no sockaddr_in form */
+		if ((void *)(sin + 1) > ctx->optval_end)
+			return 1;
+		sin->sin_family = AF_INET;
+		sin->sin_port = port_net;
+		sin->sin_addr.s_addr = addr[3];
+		__builtin_memset(sin->__pad, 0, sizeof(sin->__pad));
+		ctx->optlen = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = ctx->optval;
+
+		if ((void *)(sin6 + 1) > ctx->optval_end)
+			return 1;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = port_net;
+		sin6->sin6_flowinfo = 0;
+		sin6->sin6_addr.in6_u.u6_addr32[0] = addr[0];
+		sin6->sin6_addr.in6_u.u6_addr32[1] = addr[1];
+		sin6->sin6_addr.in6_u.u6_addr32[2] = addr[2];
+		sin6->sin6_addr.in6_u.u6_addr32[3] = addr[3];
+		sin6->sin6_scope_id = 0;
+		ctx->optlen = sizeof(*sin6);
+	}
+	ctx->retval = 0;
+	return 1;
+}
+
+SEC("cgroup/getsockopt")
+int kt_getsockopt(struct bpf_sockopt *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct kt_tuple_key key = {};
+	struct kt_origin *o, *p;
+	__u32 local[4], remote[4];
+	__u64 netns;
+
+	if (ctx->optname != KT_SO_ORIGINAL_DST || (ctx->level != SOL_IP && ctx->level != SOL_IPV6))
+		return 1;
+	if (!sk || sk->protocol != IPPROTO_TCP)
+		return 1;
+	netns = bpf_get_netns_cookie(ctx);
+	if (!kt_pod_lookup(netns))
+		return 1;
+
+	o = bpf_sk_storage_get(&kt_origins, sk, 0, 0);
+	if (o && o->kind != KT_ORIGIN_DNS)
+		return kt_answer(ctx, o->addr, o->port, o->family == KT_FAMILY_V4);
+
+	kt_sock_ends(sk, local, remote);
+	key.netns = netns;
+	__builtin_memcpy(key.client, remote, sizeof(key.client));
+	__builtin_memcpy(key.server, local, sizeof(key.server));
+	key.client_port = sk->dst_port;
+	key.server_port = bpf_htons((__u16)sk->src_port);
+	p = bpf_map_lookup_elem(&kt_pending, &key);
+	if (p) {
+		struct kt_origin copy = *p;
+
+		bpf_map_delete_elem(&kt_pending, &key);
+		o = bpf_sk_storage_get(&kt_origins, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (o) {
+			*o = copy;
+			o->kind = KT_ORIGIN_ACCEPTED;
+		}
+		return kt_answer(ctx, copy.addr, copy.port, copy.family == KT_FAMILY_V4);
+	}
+
+	if (ctx->retval == 0)
+		return 1;
+	return kt_answer(ctx, local, bpf_htons((__u16)sk->src_port), kt_is_v4_mapped(local));
+}
