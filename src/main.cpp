@@ -1,27 +1,159 @@
 // kuma-tproxy: transparent-proxy set-up for Kuma / Kong Mesh pods.
 //
-// main() alone turns errors into exit codes: 0 done, 1 runtime failure, 2 bad configuration.
+// main() alone turns errors into exit codes: 0 done, 1 runtime failure, 2 bad configuration
+// (nothing was changed). Error messages go to stderr with their hint; stdout carries only machine
+// output (dry-run rules, verify differences, version, help).
+#include <unistd.h>
+
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "app/argv.h"
+#include "app/install.h"
 #include "app/logging.h"
+#include "app/uninstall.h"
+#include "config/cli.h"
+#include "config/input.h"
 #include "version.h"
 
-int main(int argc, char** argv) {
-  if (auto s = kt::app::setupLogging({}); !s) return 1;
+extern char** environ;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
+constexpr int kExitConfig = 2;
+
+int exitCodeFor(const kt::Error& e) {
+  return e.kind() == kt::ErrorKind::kConfig ? kExitConfig : kExitRuntime;
+}
+
+int report(const kt::Error& e) {
+  spdlog::error("{}", e.message());
+  if (!e.hint().empty()) spdlog::error("hint: {}", e.hint());
+  return exitCodeFor(e);
+}
+
+kt::config::Environment processEnvironment() {
+  kt::config::Environment env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return env;
+}
+
+kt::Result<std::string> readStdin(size_t maxBytes) {
+  return kt::config::readFdLimited(STDIN_FILENO, "stdin", maxBytes);
+}
+
+void addLogFlags(CLI::App& cmd, std::string& level, std::string& format) {
+  cmd.add_option("--log-level", level, "trace, debug, info, warn, error or off");
+  cmd.add_option("--log-format", format, "text or json");
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string> raw(argv, argv + argc);
+  std::string prog = raw.empty() ? "kuma-tproxy" : kt::app::programName(raw[0]);
+
+  // ---- CNI dispatch point (issue 5, owned by the CNI engineer) ----
+  // Invoked as `kuma-cni`, this binary is the CNI plugin: it speaks the CNI protocol (CNI_*
+  // environment + network config on stdin -> result or error JSON on stdout) and must not go
+  // through the CLI below. Replace this placeholder with the call into src/cni/.
+  if (prog == "kuma-cni") {
+    spdlog::error("kuma-cni: the CNI plugin is not part of this build yet");
+    return kExitRuntime;
+  }
+
+  auto args = kt::app::normalizeArgs(raw);
+  if (!args) return report(args.error());
+  std::vector<char*> cargs;
+  for (auto& a : *args)
+    cargs.push_back(a.data());
+
+  CLI::App cli{"kuma-tproxy: transparent proxy for Kuma / Kong Mesh pods", prog};
+  cli.require_subcommand(1);
+  std::string logLevel, logFormat;
+  addLogFlags(cli, logLevel, logFormat);
+
+  auto* install = cli.add_subcommand("install", "Install the transparent proxy rules");
+  kt::config::InstallFlags installFlags(*install);
+  auto* verify = cli.add_subcommand(
+      "verify", "Compare the installed rules with the configuration (= install --verify)");
+  kt::config::InstallFlags verifyFlags(*verify);
+
+  auto* uninstall = cli.add_subcommand("uninstall", "Remove the transparent proxy rules");
+  kt::config::SettingFlags uninstallFlags(*uninstall, kt::app::uninstallSettingFlags());
+  auto* ebpfAll =
+      uninstall->add_flag("--ebpf-all")
+          ->description("also remove the node-wide eBPF programs and maps, not only this pod's");
+  std::string uninstallLogLevel, uninstallLogFormat;
+  addLogFlags(*uninstall, uninstallLogLevel, uninstallLogFormat);
+
+  auto* version = cli.add_subcommand("version", "Print the version");
+
   try {
-    CLI::App app{"kuma-tproxy: transparent proxy for Kuma / Kong Mesh pods", "kuma-tproxy"};
-    app.require_subcommand(1);
-    auto* version = app.add_subcommand("version", "Print the version");
-    version->callback([] { std::printf("kuma-tproxy %s\n", KT_VERSION); });
-    CLI11_PARSE(app, argc, argv);
-    return 0;
+    cli.parse(static_cast<int>(cargs.size()), cargs.data());
+  } catch (const CLI::ParseError& e) {
+    // Help is success; any other parse error is bad input.
+    return cli.exit(e) == 0 ? kExitOk : kExitConfig;
+  }
+
+  if (version->parsed()) {
+    std::printf("kuma-tproxy %s\n", KT_VERSION);
+    return std::fflush(stdout) == 0 ? kExitOk : kExitRuntime;
+  }
+
+  // Logging: the subcommand's --log-level / --log-format win over the global ones.
+  kt::app::LogOptions logOpts;
+  const kt::config::InstallFlags* flags = install->parsed() ? &installFlags : &verifyFlags;
+  std::string subLevel = uninstall->parsed() ? uninstallLogLevel : flags->logLevel();
+  std::string subFormat = uninstall->parsed() ? uninstallLogFormat : flags->logFormat();
+  if (!subLevel.empty()) logLevel = subLevel;
+  if (!subFormat.empty()) logFormat = subFormat;
+  if (!logLevel.empty()) logOpts.level = logLevel;
+  if (!logFormat.empty()) logOpts.format = logFormat;
+  auto logStatus = kt::app::setupLogging(logOpts);
+  // A bad log option is reported together with the configuration problems below.
+  if (!logStatus) report(logStatus.error());
+
+  if (uninstall->parsed()) {
+    kt::config::LoadRequest req;
+    req.flags = uninstallFlags.given();
+    auto s = kt::app::runUninstall(req, ebpfAll->count() > 0);
+    if (!logStatus) return kExitConfig;
+    return s ? kExitOk : report(s.error());
+  }
+
+  kt::config::LoadRequest req = flags->request();
+  req.environment = processEnvironment();
+  req.readStdin = readStdin;
+  auto verifyFlag = flags->verify();
+  if (!verifyFlag) report(verifyFlag.error());
+  if (!logStatus || !verifyFlag) {
+    // Still load the configuration so that all problems of the run are reported at once.
+    if (auto loaded = kt::config::load(req); !loaded) report(loaded.error());
+    return kExitConfig;
+  }
+  auto outcome = kt::app::runInstall(req, verify->parsed() || *verifyFlag);
+  if (!outcome) return report(outcome.error());
+  return *outcome == kt::app::InstallOutcome::kVerifyDiffers ? kExitRuntime : kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (auto s = kt::app::setupLogging({}); !s) return kExitRuntime;
+  try {
+    return run(argc, argv);
   } catch (const std::exception& e) {
     spdlog::critical("internal error: {}", e.what());
-    return 1;
+    return kExitRuntime;
   }
 }

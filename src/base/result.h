@@ -94,7 +94,7 @@ class [[nodiscard]] Result {
   const Error& error() const { return std::get<1>(v_); }
   Error takeError() && { return std::get<1>(std::move(v_)); }
 
-  Result&& context(const std::string& ctx) && {
+  Result context(const std::string& ctx) && {  // by value: KT_TRY(f().context(..)) must not dangle
     if (!ok()) std::get<1>(v_).context(ctx);
     return std::move(*this);
   }
@@ -113,7 +113,7 @@ class [[nodiscard]] Result<void> {
   explicit operator bool() const { return ok_; }
   const Error& error() const { return error_; }
   Error takeError() && { return std::move(error_); }
-  Result&& context(const std::string& ctx) && {
+  Result context(const std::string& ctx) && {  // by value: KT_TRY(f().context(..)) must not dangle
     if (!ok_) error_.context(ctx);
     return std::move(*this);
   }

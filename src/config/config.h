@@ -42,6 +42,9 @@ struct Inbound {
   std::vector<PortRange> includePorts;  // config file only; non-empty = redirect only these
   std::vector<Cidr> excludeIps;         // source addresses never redirected; both families
   bool insertInsteadOfAppend = false;   // -I PREROUTING instead of -A
+  // kuma.io/application-probe-proxy-port (0 = none). The loader has already added it to
+  // excludePorts; kept for provenance and validation, backends need not read it.
+  uint16_t applicationProbeProxyPort = 0;
   bool operator==(const Inbound&) const = default;
 };
 
@@ -73,6 +76,9 @@ struct Ebpf {
   std::string cgroupPath = "/sys/fs/cgroup";
   std::string programsSourcePath;  // empty = the objects embedded in the binary
   std::string tcAttachIface;       // empty = first interface that is up and not loopback
+  // `uninstall --ebpf-all`: also remove the node-wide programs, links and maps, not only what
+  // belongs to this pod. Never set by install.
+  bool uninstallAll = false;
   bool operator==(const Ebpf&) const = default;
 };
 
@@ -89,8 +95,10 @@ struct Config {
   // the numeric 5678. Resolved into Facts::kumaDpUid.
   std::string kumaDpUser;
   IpFamilyMode ipFamilyMode = IpFamilyMode::kDualStack;
-  // True when the user asked for dualstack explicitly (flag, env, file or annotation): then a
-  // namespace without IPv6 is an error instead of a warning.
+  // True when dualstack was asked for explicitly by a flag or an environment variable: then a
+  // namespace without IPv6 is an error instead of a warning. Annotations and config files do
+  // not count: Kuma's injector and its default ConfigMap write `dualstack` for every pod, also
+  // on clusters without IPv6.
   bool ipFamilyModeExplicit = false;
   Inbound inbound;
   Outbound outbound;

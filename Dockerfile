@@ -1,0 +1,31 @@
+# Multi-stage build of the kuma-tproxy images.
+#   init (default target): the kuma-init init container. Entrypoint `kuma-tproxy install`; also
+#        `/usr/bin/kumactl install transparent-proxy` as Kuma's injector calls it.
+#   cni:  the CNI DaemonSet image: /opt/cni/bin/kuma-cni (the plugin) and /install-cni (installer).
+# Runtime stages are FROM scratch: the binary, its shared libraries, the BPF objects and (init) the
+# iptables user tools. No shell, no package manager. scripts/build-images.sh builds both with buildah.
+
+FROM debian:bookworm-slim AS build
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      build-essential cmake pkg-config clang llvm bpftool \
+      libbpf-dev libmnl-dev libnftnl-dev libcli11-dev libspdlog-dev libfmt-dev \
+      nlohmann-json3-dev libyaml-cpp-dev libssl-dev libelf-dev zlib1g-dev linux-libc-dev \
+      iptables >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
+COPY . /src
+RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DKT_BUILD_TESTS=OFF \
+      -DCMAKE_INSTALL_PREFIX=/opt/kt >/dev/null \
+ && cmake --build /build -j"$(nproc)" >/dev/null \
+ && cmake --install /build --strip >/dev/null \
+ && /src/scripts/image-rootfs.sh init /opt/kt /rootfs/init \
+ && /src/scripts/image-rootfs.sh cni /opt/kt /rootfs/cni
+
+FROM scratch AS cni
+COPY --from=build /rootfs/cni/ /
+ENTRYPOINT ["/install-cni"]
+
+FROM scratch AS init
+COPY --from=build /rootfs/init/ /
+ENV XTABLES_LOCKFILE=/tmp/xtables.lock
+ENTRYPOINT ["/usr/bin/kuma-tproxy", "install"]

@@ -1,0 +1,82 @@
+#include "app/install.h"
+
+#include <spdlog/spdlog.h>
+
+#include "app/output.h"
+#include "app/privileges.h"
+#include "backend/backend.h"
+#include "base/strings.h"
+#include "config/facts.h"
+#include "sys/netns.h"
+
+namespace kt::app {
+
+namespace {
+
+void logProvenance(const config::Loaded& loaded) {
+  std::string text = config::describeProvenance(loaded);
+  if (text.empty()) {
+    spdlog::info("configuration: every setting has its default value");
+    return;
+  }
+  spdlog::info("configuration values that are not defaults:");
+  for (auto line : split(text, '\n'))
+    if (!line.empty()) spdlog::info("  {}", line);
+}
+
+}  // namespace
+
+Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verify) {
+  KT_ASSIGN_OR_RETURN(auto loaded, config::load(request));
+  for (const auto& w : loaded.warnings)
+    spdlog::warn("{}", w);
+  if (loaded.disabled) {
+    auto it = loaded.provenance.find("transparentProxying");
+    spdlog::info("transparent proxying is disabled{}: nothing to install",
+                 it == loaded.provenance.end() ? "" : " by " + it->second.describe());
+    return InstallOutcome::kDisabled;
+  }
+  const config::Config& cfg = loaded.config;
+  if (verify && cfg.dryRun) {
+    return Error::config("--verify and --dry-run cannot be used together")
+        .hint("--verify reads the installed rules; --dry-run prints the rules without a kernel");
+  }
+  if (cfg.verbose) logProvenance(loaded);
+
+  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg));
+  if (!cfg.dryRun) {
+    KT_TRY(requireNetAdmin(verify ? "reading the installed rules" : "installing the rules"));
+  }
+  // Entered before the backend is created: its probes (IPv6 usability, existing rules) must
+  // look at the target namespace. Stays entered until this function returns.
+  KT_ASSIGN_OR_RETURN(auto netns, sys::NetnsGuard::enter(cfg.netnsPath));
+  KT_ASSIGN_OR_RETURN(auto backend, backend::make(cfg, std::move(facts)));
+
+  if (cfg.dryRun) {
+    KT_ASSIGN_OR_RETURN(auto text, backend->render());
+    KT_TRY(writeStdout(text));
+    return InstallOutcome::kDone;
+  }
+  if (verify) {
+    KT_ASSIGN_OR_RETURN(auto report, backend->verify());
+    if (report.ok()) {
+      spdlog::info("the installed {} state matches the configuration", backend->name());
+      return InstallOutcome::kDone;
+    }
+    std::string diff;
+    for (const auto& d : report.differences)
+      diff += d + "\n";
+    KT_TRY(writeStdout(diff));
+    spdlog::error("the installed {} state differs from the configuration ({} differences)",
+                  backend->name(), report.differences.size());
+    return InstallOutcome::kVerifyDiffers;
+  }
+  KT_TRY(backend->install().context("installing with the " + backend->name() + " backend"));
+  spdlog::info(
+      "transparent proxy set up with the {} backend; kuma-dp can now run with transparent "
+      "proxying enabled",
+      backend->name());
+  return InstallOutcome::kDone;
+}
+
+}  // namespace kt::app

@@ -1,0 +1,24 @@
+// The install and verify commands.
+//
+// Flow: load the configuration -> disabled? say so -> gather facts -> (unless dry-run: require
+// CAP_NET_ADMIN) -> enter --netns -> create the backend (its probes run in the target namespace)
+// -> dry-run: print the rules / verify: compare with the kernel / else: apply.
+#pragma once
+
+#include "base/result.h"
+#include "config/loader.h"
+
+namespace kt::app {
+
+enum class InstallOutcome {
+  kDone,           // installed, printed (dry-run) or verified equal
+  kDisabled,       // transparent proxying is disabled: nothing to do
+  kVerifyDiffers,  // verify found differences (printed on stdout)
+};
+
+// `verify` = compare instead of installing. Errors: kConfig for bad configuration (nothing was
+// changed), others for runtime failures. Warnings and progress are logged; only rules (dry-run)
+// and differences (verify) go to stdout.
+Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verify);
+
+}  // namespace kt::app

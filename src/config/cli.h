@@ -1,0 +1,72 @@
+// The install flags on a CLI11 (sub)command and the LoadRequest they produce.
+//
+// Every flag is registered as plain text: CLI11 neither converts nor rejects a value, so that
+// the config stage validates all of them and reports every problem of a run together. Boolean
+// flags accept `--flag` (= "true") and `--flag=VALUE`; a repeated flag keeps every occurrence in
+// command-line order (the config stage adds up list values and lets the last scalar win).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "config/loader.h"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
+namespace kt::config {
+
+// Flags of settings (settings.h), registered from the settings table.
+class SettingFlags {
+ public:
+  // Registers the setting flags named in `only` on `cmd`, or every setting flag when `only` is
+  // empty. `cmd` must outlive this object.
+  explicit SettingFlags(CLI::App& cmd, const std::vector<std::string_view>& only = {});
+  SettingFlags(const SettingFlags&) = delete;
+  SettingFlags& operator=(const SettingFlags&) = delete;
+
+  // After parsing: the flags given, in command-line order.
+  std::vector<FlagValue> given() const;
+
+ private:
+  CLI::App& cmd_;
+  std::map<const CLI::Option*, std::string> names_;  // option -> flag name as registered
+};
+
+// Everything `install` (and `verify`) accept: the setting flags plus --config-file,
+// --annotations-file, --pod-manifest, --annotation, --verify, --log-level and --log-format.
+class InstallFlags {
+ public:
+  explicit InstallFlags(CLI::App& cmd);
+  InstallFlags(const InstallFlags&) = delete;
+  InstallFlags& operator=(const InstallFlags&) = delete;
+
+  // After parsing: the request without environment and stdin reader (the caller adds those).
+  LoadRequest request() const;
+  // --verify as given (false when absent); a malformed value is a kConfig error.
+  Result<bool> verify() const;
+  // --log-level / --log-format when given on this command, else empty.
+  std::string logLevel() const;
+  std::string logFormat() const;
+
+ private:
+  SettingFlags settings_;
+  CLI::Option* configFile_ = nullptr;
+  CLI::Option* annotationsFile_ = nullptr;
+  CLI::Option* podManifest_ = nullptr;
+  CLI::Option* annotation_ = nullptr;
+  CLI::Option* verify_ = nullptr;
+  CLI::Option* logLevel_ = nullptr;
+  CLI::Option* logFormat_ = nullptr;
+};
+
+// The last value of an option given on the command line, or "" (helper for app code).
+std::string lastValue(const CLI::Option* opt);
+
+}  // namespace kt::config

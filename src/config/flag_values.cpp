@@ -1,0 +1,63 @@
+#include "config/flag_values.h"
+
+#include <optional>
+
+#include "config/settings.h"
+#include "config/values.h"
+
+namespace kt::config {
+
+namespace {
+
+constexpr std::string_view kRedirectDns = "--redirect-dns";
+constexpr std::string_view kRedirectAllDns = "--redirect-all-dns-traffic";
+
+Assignment assign(std::string_view key, std::string text, const Source& source) {
+  Assignment a;
+  a.setting = findSetting(key);
+  a.values.push_back(RawValue{std::move(text), source});
+  a.source = source;
+  return a;
+}
+
+}  // namespace
+
+std::vector<Assignment> flagAssignments(const std::vector<FlagValue>& flags, Problems& problems,
+                                        std::vector<std::string>& warnings) {
+  std::vector<Assignment> out;
+  std::optional<bool> dnsOnly, dnsAll;  // last parseable value of each DNS flag
+  bool warnedUid = false;
+  for (const auto& f : flags) {
+    const Setting* s = findSettingByFlag(f.name);
+    Source src = Source::flag(f.name);
+    if (!s) {
+      problems.add(src, "unknown flag");
+      continue;
+    }
+    if (f.name == "--kuma-dp-uid" && !warnedUid) {
+      warnings.push_back("flag --kuma-dp-uid is deprecated; use --kuma-dp-user");
+      warnedUid = true;
+    }
+    if (f.name == kRedirectDns || f.name == kRedirectAllDns) {
+      if (auto b = parseBool(f.value)) (f.name == kRedirectDns ? dnsOnly : dnsAll) = *b;
+    }
+    Assignment a;
+    a.setting = s;
+    a.source = src;
+    a.values.push_back(RawValue{f.value, src});
+    out.push_back(std::move(a));
+  }
+  if (dnsOnly.value_or(false) && dnsAll.value_or(false)) {
+    problems.add(
+        "only one of '--redirect-dns' or '--redirect-all-dns-traffic' should be specified");
+  } else if (dnsAll.value_or(false)) {
+    out.push_back(
+        assign("redirect.dns.enabled", "true", Source::flag(std::string(kRedirectAllDns))));
+  } else if (dnsOnly.value_or(false)) {
+    out.push_back(
+        assign("redirect.dns.captureAll", "false", Source::flag(std::string(kRedirectDns))));
+  }
+  return out;
+}
+
+}  // namespace kt::config

@@ -1,0 +1,292 @@
+#include "config/loader.h"
+
+#include <set>
+
+#include "base/strings.h"
+#include "config/annotations.h"
+#include "config/assignment.h"
+#include "config/config_file.h"
+#include "config/input.h"
+#include "config/settings.h"
+#include "config/validate.h"
+#include "config/values.h"
+
+namespace kt::config {
+
+namespace {
+
+// The layers in precedence order, lowest first (defaults are the zeroth, implicit).
+enum Layer { kFileLayer = 1, kAnnotationLayer, kEnvironmentLayer, kFlagLayer };
+
+struct Winner {
+  Value value;
+  Source source;
+  int layer = 0;
+};
+
+size_t listSize(const Value& v) {
+  return std::visit(
+      [](const auto& x) -> size_t {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::vector<PortRange>> ||
+                      std::is_same_v<T, std::vector<Cidr>> ||
+                      std::is_same_v<T, std::vector<UidPortExclusion>>) {
+          return x.size();
+        } else {
+          return 0;
+        }
+      },
+      v);
+}
+
+// Appends the items of `more` to `into` (both the same list alternative).
+void appendList(Value& into, Value&& more) {
+  std::visit(
+      [&](auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::vector<PortRange>> ||
+                      std::is_same_v<T, std::vector<Cidr>> ||
+                      std::is_same_v<T, std::vector<UidPortExclusion>>) {
+          auto& y = std::get<T>(more);
+          x.insert(x.end(), std::make_move_iterator(y.begin()), std::make_move_iterator(y.end()));
+        }
+      },
+      into);
+}
+
+size_t listLimit(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kPortList:
+      return kMaxPortEntries;
+    case ValueKind::kCidrList:
+      return kMaxCidrEntries;
+    case ValueKind::kUidExclusions:
+      return kMaxUidExclusions;
+    default:
+      return 0;
+  }
+}
+
+// Merges the layers by precedence, then applies, post-processes and validates.
+class Merger {
+ public:
+  Merger(Problems& problems, std::vector<std::string>& warnings)
+      : problems_(problems), warnings_(warnings) {}
+
+  void add(Layer layer, const std::vector<Assignment>& assignments) {
+    for (const auto& a : assignments) {
+      auto v = parse(a);
+      if (!v) continue;
+      auto it = winners_.find(a.setting);
+      if (a.setting->isList() && it != winners_.end() && it->second.layer == layer) {
+        appendList(it->second.value, std::move(*v));
+      } else {
+        winners_[a.setting] = Winner{std::move(*v), a.source, layer};
+      }
+    }
+  }
+
+  // `env` = nullptr: the caller fills ebpf.instanceIp itself (CNI), so it is not required.
+  Loaded finish(const Environment* env, bool cniMode) {
+    Loaded out;
+    Config& cfg = out.config;
+    for (const auto& s : settings()) {
+      auto it = winners_.find(&s);
+      if (it == winners_.end()) continue;
+      if (size_t limit = listLimit(s.kind); limit && listSize(it->second.value) > limit) {
+        problems_.add(it->second.source, std::to_string(listSize(it->second.value)) +
+                                             " entries given; at most " + std::to_string(limit) +
+                                             " are accepted");
+        continue;
+      }
+      s.apply(cfg, it->second.value);
+      out.provenance[std::string(s.key)] = it->second.source;
+    }
+    cfg.cniMode = cfg.cniMode || cniMode;
+    if (auto it = out.provenance.find("ipFamilyMode"); it != out.provenance.end()) {
+      auto kind = it->second.kind;
+      cfg.ipFamilyModeExplicit = kind == Source::Kind::kFlag || kind == Source::Kind::kEnvironment;
+    }
+    cfg.inbound.excludePorts = normalizePorts(std::move(cfg.inbound.excludePorts));
+    cfg.inbound.includePorts = normalizePorts(std::move(cfg.inbound.includePorts));
+    cfg.outbound.excludePorts = normalizePorts(std::move(cfg.outbound.excludePorts));
+    cfg.outbound.includePorts = normalizePorts(std::move(cfg.outbound.includePorts));
+    cfg.inbound.excludeIps = normalizeCidrs(std::move(cfg.inbound.excludeIps));
+    cfg.outbound.excludeIps = normalizeCidrs(std::move(cfg.outbound.excludeIps));
+    if (env) instanceIp(*env, out);
+    validate(cfg, out.provenance, problems_, warnings_);
+    // The probe proxy port is the sidecar's own listener for kubelet probes: never redirected.
+    // With an include list it is not redirected anyway (and adding it would be a conflict).
+    uint16_t probe = cfg.inbound.applicationProbeProxyPort;
+    if (probe != 0 && cfg.inbound.includePorts.empty()) {
+      cfg.inbound.excludePorts.push_back(PortRange{probe, probe});
+      cfg.inbound.excludePorts = normalizePorts(std::move(cfg.inbound.excludePorts));
+    }
+    out.disabled = !cfg.transparentProxyEnabled;
+    return out;
+  }
+
+ private:
+  std::optional<Value> parse(const Assignment& a) {
+    const Setting& s = *a.setting;
+    if (!s.isList()) {
+      if (a.values.size() != 1) {
+        problems_.add(a.source, "expected exactly one value");
+        return std::nullopt;
+      }
+      auto v = parseSettingValue(s, a.values[0].text);
+      if (!v) {
+        problems_.add(a.values[0].source, v.error().message());
+        return std::nullopt;
+      }
+      return std::move(v).value();
+    }
+    std::optional<Value> all;
+    bool failed = false;
+    for (const auto& raw : a.values) {
+      auto v = parseSettingValue(s, raw.text);
+      if (!v) {
+        problems_.add(raw.source, v.error().message());
+        failed = true;
+        continue;
+      }
+      if (!all) {
+        all = std::move(v).value();
+      } else {
+        appendList(*all, std::move(v).value());
+      }
+    }
+    if (failed) return std::nullopt;
+    if (all) return all;
+    // No values: an explicit empty list of the setting's kind.
+    if (s.kind == ValueKind::kPortList) return Value(std::vector<PortRange>{});
+    if (s.kind == ValueKind::kCidrList) return Value(std::vector<Cidr>{});
+    return Value(std::vector<UidPortExclusion>{});
+  }
+
+  // The eBPF backend needs the pod's IP: --ebpf-instance-ip, else the variable named by
+  // ebpf.instanceIPEnvVarName (INSTANCE_IP, filled from status.podIP by the injector).
+  void instanceIp(const Environment& env, Loaded& out) {
+    Config& cfg = out.config;
+    if (cfg.effectiveBackend() != Backend::kEbpf || !cfg.ebpf.instanceIp.empty()) return;
+    const std::string& var = cfg.ebpf.instanceIpEnvVarName;
+    auto it = env.find(var);
+    if (it != env.end() && !it->second.empty()) {
+      Source src = Source::env(var);
+      auto ip = parseOptionalIp(it->second);
+      if (!ip) {
+        problems_.add(src, ip.error().message());
+        return;
+      }
+      cfg.ebpf.instanceIp = *ip;
+      out.provenance["ebpf.instanceIP"] = src;
+      return;
+    }
+    problems_.add(
+        "ebpf.instanceIP: the eBPF backend needs the pod's IP address: pass "
+        "--ebpf-instance-ip or set the " +
+        safeText(var) + " variable");
+  }
+
+  Problems& problems_;
+  std::vector<std::string>& warnings_;
+  std::map<const Setting*, Winner> winners_;
+};
+
+// Reads an input given by `flag` ("-" = stdin). Problems are added, nullopt returned.
+std::optional<std::string> readInput(const std::string& flag, const std::string& path,
+                                     size_t maxBytes, const StdinReader& readStdin,
+                                     Problems& problems) {
+  Result<std::string> text = Error::config("");
+  if (path == "-") {
+    if (!readStdin) {
+      problems.add(Source::flag(flag), "stdin is not available here");
+      return std::nullopt;
+    }
+    text = readStdin(maxBytes);
+  } else {
+    text = readFileLimited(path, maxBytes);
+  }
+  if (!text) {
+    problems.add(Source::flag(flag), text.error().message());
+    return std::nullopt;
+  }
+  return std::move(text).value();
+}
+
+Result<Loaded> finishOrError(Merger& merger, const Environment* env, bool cniMode,
+                             Problems& problems, std::vector<std::string>& warnings) {
+  Loaded out = merger.finish(env, cniMode);
+  if (!problems.empty()) {
+    if (!out.disabled) return problems.toError();
+    // Nothing will be installed, so a bad value cannot take effect: report, do not fail.
+    for (const auto& line : problems.lines())
+      warnings.push_back(line + " (ignored: transparent proxying is disabled)");
+  }
+  out.warnings = std::move(warnings);
+  return out;
+}
+
+}  // namespace
+
+Result<Loaded> load(const LoadRequest& req) {
+  Problems problems;
+  std::vector<std::string> warnings;
+  Merger merger(problems, warnings);
+
+  if (req.configFile == "-" && req.podManifest == "-") {
+    problems.add("flags --config-file and --pod-manifest: only one of them can read stdin ('-')");
+  } else if (!req.configFile.empty()) {
+    if (auto text = readInput("--config-file", req.configFile, kMaxConfigFileBytes, req.readStdin,
+                              problems)) {
+      merger.add(kFileLayer, configFileAssignments(*text, req.configFile, problems));
+    }
+  }
+
+  Annotations annotations;
+  if (!req.annotationsFile.empty()) {
+    if (auto text = readInput("--annotations-file", req.annotationsFile, kMaxAnnotationsFileBytes,
+                              nullptr, problems)) {
+      readAnnotationsFile(*text, req.annotationsFile, annotations, problems);
+    }
+  }
+  if (!req.podManifest.empty() && !(req.podManifest == "-" && req.configFile == "-")) {
+    if (auto text = readInput("--pod-manifest", req.podManifest, kMaxManifestBytes, req.readStdin,
+                              problems)) {
+      readPodManifest(*text, req.podManifest, annotations, problems);
+    }
+  }
+  for (const auto& a : req.annotations)
+    readAnnotationFlag(a, annotations, problems);
+  merger.add(kAnnotationLayer, annotationAssignments(annotations, problems, warnings));
+
+  merger.add(kEnvironmentLayer, environmentAssignments(req.environment, warnings));
+  merger.add(kFlagLayer, flagAssignments(req.flags, problems, warnings));
+  return finishOrError(merger, &req.environment, req.cniMode, problems, warnings);
+}
+
+Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotations,
+                               const std::string& sourceName, bool cniMode) {
+  Problems problems;
+  std::vector<std::string> warnings;
+  Merger merger(problems, warnings);
+  Annotations in;
+  for (const auto& [key, value] : annotations)
+    in[key] = Annotation{value, Source{Source::Kind::kAnnotation, key, sourceName, 0}};
+  merger.add(kAnnotationLayer, annotationAssignments(in, problems, warnings));
+  return finishOrError(merger, nullptr, cniMode, problems, warnings);
+}
+
+std::string describeProvenance(const Loaded& loaded) {
+  std::string out;
+  for (const auto& s : settings()) {
+    auto it = loaded.provenance.find(std::string(s.key));
+    if (it == loaded.provenance.end()) continue;
+    std::string value = s.show(loaded.config);
+    out += std::string(s.key) + " = " + (value.empty() ? "''" : safeText(value)) + " (" +
+           it->second.describe() + ")\n";
+  }
+  return out;
+}
+
+}  // namespace kt::config

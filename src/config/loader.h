@@ -1,0 +1,72 @@
+// The config stage's entry points: every source merged by precedence, parsed, validated.
+//
+// Precedence, lowest first: built-in defaults < config file < annotations < environment
+// (KUMA_TRANSPARENT_PROXY_*) < explicit flags. A later layer replaces a setting's value (lists
+// are replaced too, not merged); within one layer a later scalar wins and list values add up in
+// order. Every value of every source is parsed, including overridden ones, and every problem
+// (bad value, unreadable or malformed input, conflicting settings) is reported together in one
+// kConfig Error naming each source and bad value. Nothing here changes the machine or logs:
+// warnings are returned for the caller to log.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "config/config.h"
+#include "config/environment.h"
+#include "config/flag_values.h"
+#include "config/source.h"
+
+namespace kt::config {
+
+// Reads all of stdin (at most maxBytes; more is an error). Called at most once per load.
+using StdinReader = std::function<Result<std::string>(size_t maxBytes)>;
+
+// Largest Pod manifest and annotations file accepted.
+inline constexpr size_t kMaxManifestBytes = 4 * 1024 * 1024;
+inline constexpr size_t kMaxAnnotationsFileBytes = 1024 * 1024;
+
+struct LoadRequest {
+  std::vector<FlagValue> flags;  // setting flags explicitly given, in command-line order
+  std::string configFile;        // --config-file: a path, "-" = stdin, "" = none
+  // Annotation inputs, merged in this order (a later one wins per key).
+  std::string annotationsFile;           // --annotations-file (downward-API format), "" = none
+  std::string podManifest;               // --pod-manifest: a path, "-" = stdin, "" = none
+  std::vector<std::string> annotations;  // --annotation key=value, in order
+  // The process environment: KUMA_TRANSPARENT_PROXY_* and the eBPF instance-IP variable are
+  // read from here, never from getenv.
+  Environment environment;
+  StdinReader readStdin;  // empty = stdin is not available ("-" is then a problem)
+  bool cniMode = false;   // numeric uids only; also settable by the config file's cniMode
+};
+
+struct Loaded {
+  Config config;
+  // kuma.io/transparent-proxying is disabled: there is nothing to install. Problems found in
+  // the other settings are then downgraded to warnings (they cannot take effect).
+  bool disabled = false;
+  // Setting key -> where its value came from, for every setting not at its built-in default.
+  std::map<std::string, Source> provenance;
+  // Deprecations, unknown annotations / variables, settings without effect: for the caller to
+  // log as warnings.
+  std::vector<std::string> warnings;
+};
+
+// Loads the configuration of one install / verify run.
+Result<Loaded> load(const LoadRequest& req);
+
+// The annotation layer alone over the built-in defaults, for the CNI plugin (which gets the
+// pod's annotations from the API server). `sourceName` names them in messages and provenance
+// (e.g. "pod default/web-0"). The eBPF instance IP is not required here: the caller knows the
+// pod's address and fills Config::ebpf.instanceIp itself.
+Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotations,
+                               const std::string& sourceName, bool cniMode);
+
+// One line per setting that is not at its default, in table order:
+// "redirect.inbound.port = 15007 (flag --redirect-inbound-port)".
+std::string describeProvenance(const Loaded& loaded);
+
+}  // namespace kt::config

@@ -1,0 +1,93 @@
+// The one table of settings that drives every configuration source.
+//
+// A setting is defined once: its canonical key (the config-file path in Kuma's schema, also the
+// base of its KUMA_TRANSPARENT_PROXY_* variable), its install flags, the annotation keys that
+// map to it one to one, its value grammar, and how it is written into and read from Config.
+// Sources (flags, config file, annotations, environment) only turn text into Assignments to
+// settings; parsing, precedence and application are generic (loader.cpp).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/net.h"
+#include "base/result.h"
+#include "config/config.h"
+#include "config/source.h"
+
+namespace kt::config {
+
+enum class ValueKind {
+  kBool,
+  kPort,           // 1-65535
+  kPortOrZero,     // 0-65535 (0 = off)
+  kPortList,       // comma lists of ports and ranges
+  kCidrList,       // comma lists of addresses / CIDRs
+  kUidExclusions,  // `[proto:][ports:]uids` entries (one per value)
+  kUint,           // 0..Setting::max
+  kDuration,       // Go duration
+  kIpFamilyMode,
+  kBackend,
+  kUser,          // uid or user name
+  kPath,          // non-empty path
+  kAbsolutePath,  // non-empty absolute path
+  kOptionalPath,  // empty = built-in choice
+  kInterface,     // interface name, empty = automatic
+  kEnvVarName,
+  kOptionalIp,
+};
+
+// How annotations spell the booleans of a setting (kuma.md 1.1).
+enum class AnnotationBool { kEnabled, kYesNo };
+
+using Value = std::variant<bool, uint16_t, uint32_t, std::vector<PortRange>, std::vector<Cidr>,
+                           std::vector<UidPortExclusion>, std::chrono::milliseconds, IpFamilyMode,
+                           Backend, std::string>;
+
+struct Setting {
+  std::string_view key;  // canonical key, e.g. "redirect.inbound.port"
+  ValueKind kind = ValueKind::kBool;
+  // Whether `key` is a config-file path (and so has a KUMA_TRANSPARENT_PROXY_* variable).
+  bool inFile = true;
+  std::vector<std::string_view> flags;        // install flags; the first is the primary name
+  std::vector<std::string_view> annotations;  // 1:1 annotation keys; a later key wins
+  AnnotationBool annotationBool = AnnotationBool::kEnabled;
+  uint32_t max = 0;       // kUint only
+  std::string_view help;  // one line for --help
+  // Writes a parsed value (of the variant alternative that `kind` produces) into the config.
+  std::function<void(Config&, const Value&)> apply;
+  // The setting's current value in canonical text (parseable by the same grammar).
+  std::function<std::string(const Config&)> show;
+  std::string envName;  // generated from `key` when inFile, else empty
+
+  bool isList() const {
+    return kind == ValueKind::kPortList || kind == ValueKind::kCidrList ||
+           kind == ValueKind::kUidExclusions;
+  }
+  bool isBool() const { return kind == ValueKind::kBool; }
+};
+
+inline constexpr std::string_view kEnvPrefix = "KUMA_TRANSPARENT_PROXY_";
+
+// Every setting, in the order they are applied and listed (provenance, help).
+const std::vector<Setting>& settings();
+const Setting* findSetting(std::string_view key);
+const Setting* findSettingByFlag(std::string_view flag);  // "--redirect-dns"
+const Setting* findSettingByEnv(std::string_view name);   // full variable name
+
+// "redirect.dns.captureAll" -> "KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_CAPTURE_ALL"; acronyms stay
+// whole words (kumaDPUser -> KUMA_DP_USER, excludePortsForUIDs -> EXCLUDE_PORTS_FOR_UIDS).
+std::string envNameForKey(std::string_view key);
+
+// True when `path` is a config-file section ("redirect", "redirect.inbound", "ebpf", ...).
+bool isConfigSection(std::string_view path);
+
+// Parses one text value with the setting's grammar (flag grammar for booleans). List settings
+// return the (unmerged) items of this one text.
+Result<Value> parseSettingValue(const Setting& s, std::string_view text);
+
+}  // namespace kt::config
