@@ -152,7 +152,7 @@ static __always_inline int kt_tcp_connect(struct bpf_sock_addr *ctx, struct kt_r
 	bool local;
 
 	/* output/exclude-ports-for-uids */
-	if (kt_uid_excluded(req->netns, pod, req->uid, KT_PROTO_TCP, req->port))
+	if (pod->n_uid_rules && kt_uid_excluded(req->netns, req->uid, KT_PROTO_TCP, req->port))
 		return KT_ALLOW;
 	/* output/exclude-ips */
 	aflags = kt_addr_flags(req->netns, pod, &req->dst);
@@ -178,8 +178,8 @@ static __always_inline int kt_tcp_connect(struct bpf_sock_addr *ctx, struct kt_r
 			return KT_ALLOW;
 		/* outbound/sidecar-to-self-as-inbound */
 		if (sidecar && (pod->flags & KT_POD_INBOUND) && !kt_is_localhost(&req->dst)) {
-			__u16 port = req->dst.fam == KT_FAMILY_V4 ? pod->inbound_port
-								  : pod->inbound_port6;
+			__u16 port =
+			    req->dst.fam == KT_FAMILY_V4 ? pod->inbound_port : pod->inbound_port6;
 
 			return kt_redirect(ctx, req, port, KT_ORIGIN_INBOUND);
 		}
@@ -206,7 +206,7 @@ static __always_inline int kt_udp_dns(struct bpf_sock_addr *ctx, struct kt_req *
 
 	if (req->port != KT_DNS_PORT || !kt_dns_enabled(pod, req->dst.fam))
 		return KT_ALLOW;
-	if (kt_uid_excluded(req->netns, pod, req->uid, KT_PROTO_UDP, req->port))
+	if (pod->n_uid_rules && kt_uid_excluded(req->netns, req->uid, KT_PROTO_UDP, req->port))
 		return KT_ALLOW;
 	aflags = kt_addr_flags(req->netns, pod, &req->dst);
 	if (aflags & KT_ADDR_EXCLUDE_OUT)

@@ -38,7 +38,7 @@
 #define KT_DNS_PORT 53
 #define KT_LOOPBACK_IFINDEX 1 /* the loopback device has ifindex 1 in every namespace */
 
-#define KT_IPV4_LOOPBACK 0x7f000001u    /* 127.0.0.1 */
+#define KT_IPV4_LOOPBACK 0x7f000001u	/* 127.0.0.1 */
 #define KT_IPV4_PASSTHROUGH 0x7f000006u /* 127.0.0.6: Envoy's inbound passthrough source */
 
 /* A destination as the hooks see it: IPv4 kept in a[0] (fam 4), or 16 bytes (fam 6). */
@@ -135,9 +135,9 @@ static __always_inline __u32 kt_addr_flags(__u64 netns, const struct kt_pod *pod
 					   const struct kt_addr *addr)
 {
 	struct kt_addr_key key = {
-		.prefixlen = KT_ADDR_PREFIX_BASE + (addr->fam == KT_FAMILY_V4 ? 32 : 128),
-		.tag = KT_ADDR_TAG(pod->gen, addr->fam),
-		.netns = netns,
+	    .prefixlen = KT_ADDR_PREFIX_BASE + (addr->fam == KT_FAMILY_V4 ? 32 : 128),
+	    .tag = KT_ADDR_TAG(pod->gen, addr->fam),
+	    .netns = netns,
 	};
 	__u32 *flags;
 
@@ -149,24 +149,13 @@ static __always_inline __u32 kt_addr_flags(__u64 netns, const struct kt_pod *pod
 	return flags ? *flags : 0;
 }
 
-/* --exclude-outbound-ports-for-uids: does a rule exclude this uid, protocol and port? */
-static __always_inline bool kt_uid_excluded(__u64 netns, const struct kt_pod *pod, __u32 uid,
-					    __u8 proto, __u16 port)
-{
-	__u32 n = pod->n_uid_rules;
-
-	for (__u32 i = 0; i < KT_MAX_UID_RULES; i++) {
-		const struct kt_uid_rule *r = &pod->uid_rules[i];
-
-		if (i >= n)
-			break;
-		if (uid < r->uid_first || uid > r->uid_last || !(r->protos & proto))
-			continue;
-		if (!r->port_set || kt_port_in_set(netns, pod, r->port_set, port))
-			return true;
-	}
-	return false;
-}
+/*
+ * --exclude-outbound-ports-for-uids: does a rule of the pod exclude this uid, protocol
+ * (KT_PROTO_*) and port? A global function (uid_rules.bpf.c): the verifier checks it once on its
+ * own instead of once per path of every caller, which keeps the loop over the rules from
+ * multiplying the verification cost of the hooks. Returns 1 if excluded.
+ */
+int kt_uid_excluded(__u64 netns, __u32 uid, __u32 proto, __u32 port);
 
 static __always_inline bool kt_dns_enabled(const struct kt_pod *pod, __u8 fam)
 {

@@ -57,19 +57,20 @@ struct kt_uid_rule {
 
 /* kt_pods value, keyed by the pod's network namespace cookie (__u64). */
 struct kt_pod {
-	__u32 gen;	    /* generation of this pod's kt_port_sets and kt_addrs entries */
-	__u32 flags;	    /* KT_POD_* */
-	__u32 sidecar_uid;  /* kuma-dp: never redirected, owner of the steered listeners */
-	__u32 in_ifindex;   /* inbound steering only on this interface; 0 = any but loopback */
+	__u32 gen;	   /* generation of this pod's kt_port_sets and kt_addrs entries */
+	__u32 flags;	   /* KT_POD_* */
+	__u32 sidecar_uid; /* kuma-dp: never redirected, owner of the steered listeners */
+	__u32 in_ifindex;  /* inbound steering only on this interface; 0 = any but loopback */
 	__u16 outbound_port;
 	__u16 inbound_port;
 	__u16 inbound_port6;
 	__u16 dns_port;
-	__u16 out_port_set; /* excluded (or included, KT_POD_OUT_INCLUDE) outbound ports; 0 = none */
-	__u16 in_port_set;  /* excluded (or included, KT_POD_IN_INCLUDE) inbound ports; 0 = none */
+	__u16
+	    out_port_set;  /* excluded (or included, KT_POD_OUT_INCLUDE) outbound ports; 0 = none */
+	__u16 in_port_set; /* excluded (or included, KT_POD_IN_INCLUDE) inbound ports; 0 = none */
 	__u32 n_uid_rules;
-	__u32 src4;	    /* net: source for redirected IPv4 connects (KT_POD_BIND_SRC4) */
-	__u32 src6[4];	    /* net: source for redirected IPv6 connects (KT_POD_BIND_SRC6) */
+	__u32 src4;    /* net: source for redirected IPv4 connects (KT_POD_BIND_SRC4) */
+	__u32 src6[4]; /* net: source for redirected IPv6 connects (KT_POD_BIND_SRC6) */
 	struct kt_uid_rule uid_rules[KT_MAX_UID_RULES];
 };
 
@@ -90,7 +91,7 @@ struct kt_port_set {
  * part of the prefix, so a pod only ever matches its own entries of its current generation.
  */
 #define KT_ADDR_PREFIX_BASE 96
-#define KT_ADDR_TAG(gen, family) ((((__u32)(gen)) << 8) | ((__u32)(family) & 0xff))
+#define KT_ADDR_TAG(gen, family) ((((__u32)(gen)) << 8) | ((__u32)(family)&0xff))
 #define KT_FAMILY_V4 4
 #define KT_FAMILY_V6 6
 
@@ -132,8 +133,8 @@ struct kt_origin {
  */
 struct kt_tuple_key {
 	__u64 netns;
-	__u32 client[4]; /* net, IPv4-mapped */
-	__u32 server[4]; /* net, IPv4-mapped */
+	__u32 client[4];   /* net, IPv4-mapped */
+	__u32 server[4];   /* net, IPv4-mapped */
 	__u16 client_port; /* net */
 	__u16 server_port; /* net */
 	__u32 pad;

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <set>
 #include <cstring>
+#include <set>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -69,8 +69,9 @@ Result<PodFacts> gatherPodFacts(const Config& cfg) {
 // Mirrors the rule backends: IPv6 is intercepted only if the namespace has IPv6 beyond ::1.
 Status refineIpv6(const Config& cfg, Facts& facts, const PodFacts& pod) {
   if (!facts.ipv6) return okStatus();
-  bool has = std::any_of(pod.localAddresses.begin(), pod.localAddresses.end(),
-                         [](const IpAddress& a) { return a.family == Family::kV6 && !a.isLoopback(); });
+  bool has =
+      std::any_of(pod.localAddresses.begin(), pod.localAddresses.end(),
+                  [](const IpAddress& a) { return a.family == Family::kV6 && !a.isLoopback(); });
   if (has) return okStatus();
   if (cfg.ipFamilyModeExplicit) {
     return Error(ErrorKind::kUnsupported,
@@ -85,8 +86,7 @@ Status refineIpv6(const Config& cfg, Facts& facts, const PodFacts& pod) {
 
 std::string ms(std::chrono::steady_clock::duration d) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f ms",
-                std::chrono::duration<double, std::milli>(d).count());
+  std::snprintf(buf, sizeof buf, "%.2f ms", std::chrono::duration<double, std::milli>(d).count());
   return buf;
 }
 
@@ -119,21 +119,23 @@ class EbpfBackend final : public Backend {
     out << "bpffs: " << layout_.bpffs << "\n";
     out << "node programs (attached once per node, shared by every pod):\n";
     for (const auto& p : kCgroupPrograms) {
-      out << "  " << p.name << " -> " << p.hook << " at " << cfg_.ebpf.cgroupPath
-          << ", pinned at " << layout_.link(p.name) << "\n";
+      out << "  " << p.name << " -> " << p.hook << " at " << cfg_.ebpf.cgroupPath << ", pinned at "
+          << layout_.link(p.name) << "\n";
     }
     out << "pod program (attached to this network namespace):\n";
     out << "  " << kSkLookupProgram << " -> sk_lookup, pinned at "
         << layout_.podLink(plan_.netnsCookie) << "\n";
     out << "maps (shared by every pod):\n";
     for (const auto& m : kMapSpecs) {
-      out << "  " << m.name << " (" << mapTypeName(m.type) << ", key " << m.keySize
-          << " B, value " << m.valueSize << " B, max " << m.maxEntries << ") pinned at "
-          << layout_.map(m.name) << "\n";
+      out << "  " << m.name << " (" << mapTypeName(m.type) << ", key " << m.keySize << " B, value "
+          << m.valueSize << " B, max " << m.maxEntries << ") pinned at " << layout_.map(m.name)
+          << "\n";
     }
     out << "pod entry (kt_pods[" << plan_.netnsCookie << "]):\n";
-    for (const auto& line : describePlan(plan_)) out << "  " << line << "\n";
-    for (const auto& w : plan_.warnings) out << "# warning: " << w << "\n";
+    for (const auto& line : describePlan(plan_))
+      out << "  " << line << "\n";
+    for (const auto& w : plan_.warnings)
+      out << "# warning: " << w << "\n";
     return out.str();
   }
 
@@ -209,9 +211,10 @@ class EbpfBackend final : public Backend {
       return removePinTree(layout_.podDir(cookie), /*detachLinks=*/true);
     }
     KT_TRY(removePod(layout_, *maps, cookie).context("uninstalling the pod's eBPF configuration"));
-    spdlog::info("eBPF: removed the configuration of network namespace {} (node-wide programs "
-                 "stay attached for other pods; `uninstall --ebpf-all` removes them)",
-                 cookie);
+    spdlog::info(
+        "eBPF: removed the configuration of network namespace {} (node-wide programs "
+        "stay attached for other pods; `uninstall --ebpf-all` removes them)",
+        cookie);
     return okStatus();
   }
 
@@ -239,10 +242,10 @@ class EbpfBackend final : public Backend {
       return std::move(status).takeError().context("eBPF install");
     }
     (*node)->commit();
-    spdlog::info("eBPF: configured network namespace {} in {}{}", plan_.netnsCookie,
-                 ms(std::chrono::steady_clock::now() - start),
-                 (*node)->loadedPrograms() ? " (first pod on this node: programs loaded and attached)"
-                                           : "");
+    spdlog::info(
+        "eBPF: configured network namespace {} in {}{}", plan_.netnsCookie,
+        ms(std::chrono::steady_clock::now() - start),
+        (*node)->loadedPrograms() ? " (first pod on this node: programs loaded and attached)" : "");
     return okStatus();
   }
 
@@ -269,7 +272,8 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
   KT_ASSIGN_OR_RETURN(PodFacts pod, gatherPodFacts(cfg));
   KT_TRY(refineIpv6(cfg, facts, pod));
   KT_ASSIGN_OR_RETURN(PodPlan plan, planPod(cfg, facts, pod));
-  for (const auto& w : plan.warnings) spdlog::warn("eBPF: {}", w);
+  for (const auto& w : plan.warnings)
+    spdlog::warn("eBPF: {}", w);
   return std::unique_ptr<Backend>(
       new EbpfBackend(cfg, std::move(facts), std::move(pod), std::move(plan)));
 }

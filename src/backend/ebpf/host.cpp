@@ -1,6 +1,7 @@
 #include "backend/ebpf/host.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/magic.h>
 #include <net/if.h>
@@ -9,7 +10,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <fcntl.h>
 
 #include <cerrno>
 #include <cstring>
@@ -99,7 +99,8 @@ Result<uint32_t> interfaceIndex(const std::string& name) {
   int err = errno;
   std::vector<std::string> names;
   if (struct if_nameindex* all = ::if_nameindex()) {
-    for (struct if_nameindex* i = all; i->if_index != 0; ++i) names.push_back(i->if_name);
+    for (struct if_nameindex* i = all; i->if_index != 0; ++i)
+      names.push_back(i->if_name);
     ::if_freenameindex(all);
   }
   return Error::system("--ebpf-tc-attach-iface: interface " + quoteForMessage(name) +
@@ -124,8 +125,10 @@ std::vector<std::string> cgroup2Mounts() {
 Result<CgroupDir> openCgroup2(const std::string& path) {
   auto hint = [] {
     auto mounts = cgroup2Mounts();
-    if (mounts.empty()) return std::string("no cgroup v2 is mounted on this machine (cgroup v1 "
-                                           "only); the eBPF backend needs cgroup v2");
+    if (mounts.empty())
+      return std::string(
+          "no cgroup v2 is mounted on this machine (cgroup v1 "
+          "only); the eBPF backend needs cgroup v2");
     return "cgroup v2 is mounted at " + join(mounts, ", ") +
            ": pass it (or a directory inside it) as --ebpf-cgroup-path";
   };
@@ -138,8 +141,8 @@ Result<CgroupDir> openCgroup2(const std::string& path) {
   struct statfs fs {};
   if (::fstatfs(fd.get(), &fs) != 0) return Error::system("statfs " + path, errno);
   if (fs.f_type != CGROUP2_SUPER_MAGIC) {
-    return Error(ErrorKind::kUnsupported,
-                 "--ebpf-cgroup-path " + quoteForMessage(path) + " is not on a cgroup v2 file system")
+    return Error(ErrorKind::kUnsupported, "--ebpf-cgroup-path " + quoteForMessage(path) +
+                                              " is not on a cgroup v2 file system")
         .hint(hint());
   }
   struct stat st {};

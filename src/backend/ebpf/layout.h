@@ -101,7 +101,8 @@ struct PinLayout {
 
   static PinLayout under(const std::string& bpffs) {
     std::string b = bpffs;
-    while (b.size() > 1 && b.back() == '/') b.pop_back();
+    while (b.size() > 1 && b.back() == '/')
+      b.pop_back();
     return PinLayout{b, b + "/" + layoutDirName()};
   }
   std::string mapsDir() const { return root + "/maps"; }

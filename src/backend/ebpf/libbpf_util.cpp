@@ -20,7 +20,8 @@ int printToSpdlog(libbpf_print_level level, const char* format, va_list args) {
   if (n < 0) return n;
   std::string text(buf);
   if (tCapture != nullptr && level == LIBBPF_WARN) tCapture->add(text);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
+  while (!text.empty() && text.back() == '\n')
+    text.pop_back();
   if (text.empty()) return n;
   switch (level) {
     case LIBBPF_WARN:

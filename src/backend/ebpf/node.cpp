@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include <spdlog/spdlog.h>
 
@@ -73,8 +74,9 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
       return Error(ErrorKind::kUnsupported,
                    std::string("the node-wide eBPF programs are already ") + c.detail +
                        " (pinned at " + layout.link(p.name) + "), not to " + cgroup.path)
-          .hint("every pod of a node must use the same --ebpf-cgroup-path; to move them, run "
-                "`uninstall --ebpf-all` first");
+          .hint(
+              "every pod of a node must use the same --ebpf-cgroup-path; to move them, run "
+              "`uninstall --ebpf-all` first");
     }
     if (c.state == LinkState::kStale) {
       spdlog::warn("eBPF: replacing stale link {} ({})", layout.link(p.name), c.detail);
@@ -95,7 +97,15 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
   }
 
   // First install on this node (or a repair): probe, load, pin, attach.
+  auto t0 = std::chrono::steady_clock::now();
+  auto since = [&t0] {
+    auto now = std::chrono::steady_clock::now();
+    double ms = std::chrono::duration<double, std::milli>(now - t0).count();
+    t0 = now;
+    return ms;
+  };
   KT_TRY(probeKernel());
+  spdlog::debug("eBPF: kernel probes took {:.2f} ms", since());
   KT_ASSIGN_OR_RETURN(self->object_, BpfObject::open(ObjectKind::kCgroup, source));
   BpfObject& obj = *self->object_;
   KT_TRY(checkObjectMaps(obj));
@@ -110,7 +120,9 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
     if (err != 0) return libbpfError(std::string("reusing pinned map ") + kMapSpecs[i].name, err);
     reused[i] = true;
   }
+  spdlog::debug("eBPF: opening the object took {:.2f} ms", since());
   KT_TRY(obj.load());
+  spdlog::debug("eBPF: loading the programs took {:.2f} ms", since());
 
   for (size_t i = 0; i < kMapSpecs.size(); ++i) {
     bpf_map* m = obj.map(kMapSpecs[i].name);
@@ -130,8 +142,9 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
     if (raw == nullptr) {
       int err = errno;
       return Error::system(std::string("attaching ") + p->hook + " to cgroup " + cgroup.path, err)
-          .hint("the cgroup must be on cgroup v2; attaching needs CAP_SYS_ADMIN (or CAP_BPF + "
-                "CAP_NET_ADMIN)");
+          .hint(
+              "the cgroup must be on cgroup v2; attaching needs CAP_SYS_ADMIN (or CAP_BPF + "
+              "CAP_NET_ADMIN)");
     }
     BpfLinkPtr link(raw);
     std::string path = layout.link(p->name);
@@ -140,9 +153,10 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
     self->createdPins_.push_back(path);
     self->createdLinks_.push_back(std::move(link));
   }
+  spdlog::debug("eBPF: pinning and attaching took {:.2f} ms", since());
   self->loaded_ = true;
-  spdlog::info("eBPF: attached {} programs at cgroup {} (object {})", toAttach.size(),
-               cgroup.path, source.describe(ObjectKind::kCgroup));
+  spdlog::info("eBPF: attached {} programs at cgroup {} (object {})", toAttach.size(), cgroup.path,
+               source.describe(ObjectKind::kCgroup));
   return self;
 }
 

@@ -55,7 +55,8 @@ std::map<std::string, std::pair<uint32_t, uint32_t>> rodataVars(bpf_object* obj)
 }
 
 bool endsWithStr(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 bpf_map* rodataMap(bpf_object* obj) {
@@ -147,7 +148,8 @@ const char* objectFileName(ObjectKind kind) {
 std::string ObjectSource::path(ObjectKind kind) const {
   if (dir.empty()) return "";
   std::string d = dir;
-  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  while (d.size() > 1 && d.back() == '/')
+    d.pop_back();
   return d + "/" + objectFileName(kind);
 }
 
@@ -238,7 +240,8 @@ bpf_map* BpfObject::map(const char* name) const {
 }
 
 void BpfObject::setNetnsCookie(uint64_t cookie) {
-  if (kind_ == ObjectKind::kNetns) static_cast<kuma_tproxy_netns*>(skel_)->rodata->kt_netns_cookie = cookie;
+  if (kind_ == ObjectKind::kNetns)
+    static_cast<kuma_tproxy_netns*>(skel_)->rodata->kt_netns_cookie = cookie;
 }
 
 Status BpfObject::load() {
@@ -247,9 +250,8 @@ Status BpfObject::load() {
   if (err == 0) return okStatus();
   std::string tail = capture.tail();
   if (!tail.empty()) spdlog::error("BPF verifier / libbpf log:\n{}", tail);
-  return libbpfError(std::string("loading BPF object ") + objectFileName(kind_) + " (" + origin_ +
-                         ")",
-                     err)
+  return libbpfError(
+             std::string("loading BPF object ") + objectFileName(kind_) + " (" + origin_ + ")", err)
       .hint(tail.empty() ? "run with --log-level debug for libbpf's messages"
                          : "the kernel rejected a program; the verifier log is above");
 }

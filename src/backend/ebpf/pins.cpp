@@ -28,8 +28,9 @@ Status makeDir(const std::string& path) {
   if (err == EROFS) {
     return std::move(e)
         .kind(ErrorKind::kPermission)
-        .hint("the bpf file system is mounted read-only; the eBPF backend must pin its programs "
-              "and maps there (mount it read-write into the init container)");
+        .hint(
+            "the bpf file system is mounted read-only; the eBPF backend must pin its programs "
+            "and maps there (mount it read-write into the init container)");
   }
   return e;
 }
@@ -107,8 +108,9 @@ Status checkNoOtherLayouts(const std::string& bpffs) {
   return Error(ErrorKind::kUnsupported,
                "pins of another eBPF layout version are present: " + join(others, ", ") +
                    " (this kuma-tproxy uses " + layoutDirName() + ")")
-      .hint("remove them with `uninstall --ebpf-all` of the version that created them (or of "
-            "this one, which detaches and removes every kuma_tproxy_v* pin), then install again");
+      .hint(
+          "remove them with `uninstall --ebpf-all` of the version that created them (or of "
+          "this one, which detaches and removes every kuma_tproxy_v* pin), then install again");
 }
 
 Result<sys::Fd> openPinned(const std::string& path) {
@@ -129,11 +131,12 @@ Result<sys::Fd> openPinnedMap(const PinLayout& layout, const MapSpec& spec) {
     return Error::system("reading map info of " + path, errno);
   }
   auto incompatible = [&](const std::string& what, uint64_t got, uint64_t want) {
-    return Error(ErrorKind::kUnsupported, "pinned map " + path + " is incompatible: " + what +
-                                              " " + std::to_string(got) + ", expected " +
+    return Error(ErrorKind::kUnsupported, "pinned map " + path + " is incompatible: " + what + " " +
+                                              std::to_string(got) + ", expected " +
                                               std::to_string(want))
-        .hint("it was created by another kuma-tproxy build; run `uninstall --ebpf-all` with that "
-              "build (or this one) to remove the old pins, then install again");
+        .hint(
+            "it was created by another kuma-tproxy build; run `uninstall --ebpf-all` with that "
+            "build (or this one) to remove the old pins, then install again");
   };
   if (info.type != spec.type) return incompatible("map type", info.type, spec.type);
   if (info.key_size != spec.keySize) return incompatible("key size", info.key_size, spec.keySize);
@@ -201,7 +204,8 @@ Status removePinTree(const std::string& dir, bool detachLinks) {
     }
     return unpin(dir);
   }
-  for (const auto& name : listDir(dir)) KT_TRY(removePinTree(dir + "/" + name, detachLinks));
+  for (const auto& name : listDir(dir))
+    KT_TRY(removePinTree(dir + "/" + name, detachLinks));
   if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return Error::system("removing " + dir, errno);
   return okStatus();
 }

@@ -44,7 +44,8 @@ bool contains(const Cidr& outer, const Cidr& inner) {
 
 std::string rangesText(const std::vector<PortRange>& ranges) {
   std::vector<std::string> parts;
-  for (const auto& r : ranges) parts.push_back(r.str());
+  for (const auto& r : ranges)
+    parts.push_back(r.str());
   return join(parts, ",");
 }
 
@@ -105,13 +106,21 @@ std::vector<AddrPlan> closeAddrFlags(std::vector<AddrPlan> entries) {
     }
   }
   // Prefixes nest or are disjoint, so the containing ones form a stack along the sorted order.
-  std::vector<size_t> stack;
-  for (size_t i = 0; i < merged.size(); ++i) {
-    while (!stack.empty() && !contains(merged[stack.back()].cidr, merged[i].cidr)) stack.pop_back();
-    if (!stack.empty()) merged[i].flags |= merged[stack.back()].flags;
-    stack.push_back(i);
+  // A prefix that adds no flag to the one containing it is redundant and dropped.
+  std::vector<AddrPlan> out;
+  std::vector<size_t> stack;  // indexes into out
+  for (auto& e : merged) {
+    while (!stack.empty() && !contains(out[stack.back()].cidr, e.cidr))
+      stack.pop_back();
+    if (!stack.empty()) {
+      uint32_t inherited = out[stack.back()].flags;
+      if ((e.flags | inherited) == inherited) continue;
+      e.flags |= inherited;
+    }
+    out.push_back(e);
+    stack.push_back(out.size() - 1);
   }
-  return merged;
+  return out;
 }
 
 Result<PodPlan> planPod(const Config& cfg, const Facts& facts, const PodFacts& podFacts) {
@@ -136,8 +145,8 @@ Result<PodPlan> planPod(const Config& cfg, const Facts& facts, const PodFacts& p
     v.out_port_set = portSetFor(p, kOutboundPortSet, "outbound redirected ports (include list)",
                                 cfg.outbound.includePorts);
   } else if (!cfg.outbound.excludePorts.empty()) {
-    v.out_port_set = portSetFor(p, kOutboundPortSet, "outbound excluded ports",
-                                cfg.outbound.excludePorts);
+    v.out_port_set =
+        portSetFor(p, kOutboundPortSet, "outbound excluded ports", cfg.outbound.excludePorts);
   }
   if (!cfg.inbound.includePorts.empty()) {
     v.flags |= KT_POD_IN_INCLUDE;
@@ -163,8 +172,8 @@ Result<PodPlan> planPod(const Config& cfg, const Facts& facts, const PodFacts& p
     for (auto proto : rule.protocols)
       r.protos |= proto == config::Protocol::kTcp ? KT_PROTO_TCP : KT_PROTO_UDP;
     if (!rule.ports.empty()) {
-      r.port_set = portSetFor(p, nextSet++, "ports excluded for uids " + rule.uids.str(),
-                              rule.ports);
+      r.port_set =
+          portSetFor(p, nextSet++, "ports excluded for uids " + rule.uids.str(), rule.ports);
     }
   }
 
@@ -191,12 +200,17 @@ Result<PodPlan> planPod(const Config& cfg, const Facts& facts, const PodFacts& p
   std::vector<AddrPlan> addrs;
   addrs.push_back({cidrOf("127.0.0.0/8"), KT_ADDR_LOCAL});
   addrs.push_back({cidrOf("::1/128"), KT_ADDR_LOCAL});
-  for (const auto& a : podFacts.localAddresses) addrs.push_back({Cidr::host(a), KT_ADDR_LOCAL});
-  for (const auto& a : podFacts.instanceIps) addrs.push_back({Cidr::host(a), KT_ADDR_LOCAL});
-  for (const auto& c : cfg.outbound.excludeIps) addrs.push_back({c, KT_ADDR_EXCLUDE_OUT});
-  for (const auto& c : cfg.inbound.excludeIps) addrs.push_back({c, KT_ADDR_EXCLUDE_IN});
+  for (const auto& a : podFacts.localAddresses)
+    addrs.push_back({Cidr::host(a), KT_ADDR_LOCAL});
+  for (const auto& a : podFacts.instanceIps)
+    addrs.push_back({Cidr::host(a), KT_ADDR_LOCAL});
+  for (const auto& c : cfg.outbound.excludeIps)
+    addrs.push_back({c, KT_ADDR_EXCLUDE_OUT});
+  for (const auto& c : cfg.inbound.excludeIps)
+    addrs.push_back({c, KT_ADDR_EXCLUDE_IN});
   if (cfg.dns.enabled && !cfg.dns.captureAll) {
-    for (const auto& a : facts.dnsServers) addrs.push_back({Cidr::host(a), KT_ADDR_DNS});
+    for (const auto& a : facts.dnsServers)
+      addrs.push_back({Cidr::host(a), KT_ADDR_DNS});
   }
   p.addrs = closeAddrFlags(std::move(addrs));
 
@@ -219,7 +233,8 @@ std::vector<std::string> describePlan(const PodPlan& plan) {
   const kt_pod& v = plan.pod;
   std::vector<std::string> out;
   std::map<uint16_t, const PortSetPlan*> sets;
-  for (const auto& s : plan.portSets) sets[s.id] = &s;
+  for (const auto& s : plan.portSets)
+    sets[s.id] = &s;
   auto setText = [&](uint16_t id) {
     auto it = sets.find(id);
     return it == sets.end() ? std::string("?") : rangesText(it->second->ranges);
@@ -238,7 +253,8 @@ std::vector<std::string> describePlan(const PodPlan& plan) {
 
   out.push_back("netns cookie " + std::to_string(plan.netnsCookie));
   out.push_back("sidecar uid " + std::to_string(v.sidecar_uid));
-  out.push_back(std::string("IPv6 ") + ((v.flags & KT_POD_IPV6) ? "intercepted" : "not intercepted"));
+  out.push_back(std::string("IPv6 ") +
+                ((v.flags & KT_POD_IPV6) ? "intercepted" : "not intercepted"));
 
   if (v.flags & KT_POD_OUTBOUND) {
     std::string line = "outbound TCP -> port " + std::to_string(v.outbound_port);
@@ -276,8 +292,8 @@ std::vector<std::string> describePlan(const PodPlan& plan) {
     std::vector<std::string> fams;
     if (v.flags & KT_POD_DNS_V4) fams.push_back("IPv4");
     if (v.flags & KT_POD_DNS_V6) fams.push_back("IPv6");
-    std::string line = "DNS UDP/53 (" + join(fams, ", ") + ") -> port " +
-                       std::to_string(v.dns_port);
+    std::string line =
+        "DNS UDP/53 (" + join(fams, ", ") + ") -> port " + std::to_string(v.dns_port);
     line += (v.flags & KT_POD_DNS_ALL) ? ", any resolver" : ", resolv.conf servers only";
     out.push_back(line);
   } else {

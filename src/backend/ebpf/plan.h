@@ -50,7 +50,7 @@ struct PodPlan {
   uint64_t netnsCookie = 0;
   kt_pod pod{};  // gen is 0 here; install sets it
   std::vector<PortSetPlan> portSets;
-  std::vector<AddrPlan> addrs;  // sorted: IPv4 first, then by address and prefix length
+  std::vector<AddrPlan> addrs;        // sorted: IPv4 first, then by address and prefix length
   std::vector<std::string> warnings;  // settings that have no effect with eBPF
 };
 
@@ -70,8 +70,9 @@ std::optional<Cidr> cidrOfKey(const kt_addr_key& key);
 std::vector<std::string> describePlan(const PodPlan& plan);
 std::string describeAddrFlags(uint32_t flags);
 
-// Unions each prefix's flags with those of every prefix of the list that contains it and merges
-// duplicates (see kt_addrs in tproxy_shared.h). O(n log n).
+// Unions each prefix's flags with those of every prefix of the list that contains it (see
+// kt_addrs in tproxy_shared.h), merges duplicates and drops prefixes that add no flag to the
+// prefix containing them. Sorted output; O(n log n).
 std::vector<AddrPlan> closeAddrFlags(std::vector<AddrPlan> entries);
 
 }  // namespace kt::backend::ebpf

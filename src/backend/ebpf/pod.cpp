@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -126,7 +127,8 @@ Status attachPodProgram(const PinLayout& layout, const MapFds& maps, const Objec
   obj->setNetnsCookie(cookie);
   for (size_t i = 0; i < kMapSpecs.size(); ++i) {
     bpf_map* m = obj->map(kMapSpecs[i].name);
-    if (m == nullptr) return Error::runtime(std::string("BPF map ") + kMapSpecs[i].name + " missing");
+    if (m == nullptr)
+      return Error::runtime(std::string("BPF map ") + kMapSpecs[i].name + " missing");
     int err = bpf_map__reuse_fd(m, maps[i].get());
     if (err != 0) return libbpfError(std::string("reusing map ") + kMapSpecs[i].name, err);
   }
@@ -166,6 +168,13 @@ Status attachPodProgram(const PinLayout& layout, const MapFds& maps, const Objec
 Status installPod(const PinLayout& layout, const MapFds& maps, const ObjectSource& source,
                   const PodPlan& plan, int netnsFd, uint64_t netnsIno) {
   const uint64_t cookie = plan.netnsCookie;
+  auto t0 = std::chrono::steady_clock::now();
+  auto since = [&t0] {
+    auto now = std::chrono::steady_clock::now();
+    double ms = std::chrono::duration<double, std::milli>(now - t0).count();
+    t0 = now;
+    return ms;
+  };
   auto old = lookup<kt_pod>(maps[kPods].get(), cookie);
   const uint32_t gen = nextGen(old ? old->gen : 0);
 
@@ -183,8 +192,11 @@ Status installPod(const PinLayout& layout, const MapFds& maps, const ObjectSourc
     KT_TRY(update(maps[kAddrs].get(), key, &a.flags, "prefix " + a.cidr.str()));
   }
 
+  spdlog::debug("eBPF: writing {} port sets and {} prefixes took {:.2f} ms", plan.portSets.size(),
+                plan.addrs.size(), since());
   CreatedLink created;
   KT_TRY(attachPodProgram(layout, maps, source, cookie, netnsFd, netnsIno, created));
+  spdlog::debug("eBPF: loading and attaching the pod's sk_lookup program took {:.2f} ms", since());
 
   kt_pod value = plan.pod;
   value.gen = gen;
@@ -194,6 +206,7 @@ Status installPod(const PinLayout& layout, const MapFds& maps, const ObjectSourc
 
   // The previous generation (and any left by an interrupted install) is no longer read.
   deleteEntries(maps, [&](uint64_t n, uint32_t g) { return n == cookie && g != gen; });
+  spdlog::debug("eBPF: switching to generation {} and cleaning up took {:.2f} ms", gen, since());
   return okStatus();
 }
 
@@ -212,7 +225,8 @@ std::vector<uint64_t> pinnedPods(const PinLayout& layout) {
   if (!d) return out;
   while (dirent* e = ::readdir(d.get())) {
     std::string name = e->d_name;
-    if (name.empty() || name.size() > 20 || name.find_first_not_of("0123456789") != std::string::npos)
+    if (name.empty() || name.size() > 20 ||
+        name.find_first_not_of("0123456789") != std::string::npos)
       continue;
     out.push_back(std::stoull(name));
   }

@@ -46,11 +46,17 @@ struct LoadResult {
   std::string log;
 };
 
-LoadResult tryLoad(bpf_prog_type type, bpf_attach_type attach, const std::vector<bpf_insn>& prog) {
-  static char log[16384];
+// Loads a minimal program; the verifier log is requested only when `wantLog` (it costs time).
+LoadResult tryLoad(bpf_prog_type type, bpf_attach_type attach, const std::vector<bpf_insn>& prog,
+                   bool wantLog = false) {
+  static char log[4096];
   log[0] = '\0';
-  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach, .log_level = 1,
-              .log_size = sizeof log, .log_buf = log);
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
+  if (wantLog) {
+    opts.log_level = 1;
+    opts.log_size = sizeof log;
+    opts.log_buf = log;
+  }
   sys::Fd fd(bpf_prog_load(type, nullptr, "GPL", prog.data(), prog.size(), &opts));
   LoadResult r;
   r.err = fd.valid() ? 0 : errno;
@@ -96,7 +102,8 @@ std::vector<std::string> missingKernelFeatures() {
            {BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, "cgroup/getsockopt"},
            {BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, "sk_lookup"},
        }) {
-    if (!tryLoad(p.type, p.attach, trivial).ok) missing.push_back(std::string(p.what) + " programs");
+    if (!tryLoad(p.type, p.attach, trivial).ok)
+      missing.push_back(std::string(p.what) + " programs");
   }
 
   // sk_lookup must see the arriving interface to leave loopback traffic alone (Linux 5.17).
@@ -126,6 +133,8 @@ std::vector<std::string> missingKernelFeatures() {
             "bpf_bind in cgroup/connect"},
            {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, BPF_FUNC_get_current_uid_gid,
             "bpf_get_current_uid_gid in cgroup/connect"},
+           {BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, BPF_FUNC_loop,
+            "bpf_loop (Linux 5.17)"},
            {BPF_PROG_TYPE_SOCK_OPS, BPF_CGROUP_SOCK_OPS, BPF_FUNC_get_netns_cookie,
             "bpf_get_netns_cookie in sockops (Linux 5.15)"},
            {BPF_PROG_TYPE_SOCK_OPS, BPF_CGROUP_SOCK_OPS, BPF_FUNC_sk_storage_get,
@@ -138,10 +147,11 @@ std::vector<std::string> missingKernelFeatures() {
             "bpf_get_netns_cookie in cgroup/getsockopt (Linux 5.15)"},
            {BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_CGROUP_GETSOCKOPT, BPF_FUNC_sk_storage_get,
             "bpf_sk_storage_get in cgroup/getsockopt"},
-           {BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, BPF_FUNC_sk_assign, "bpf_sk_assign in sk_lookup"},
+           {BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, BPF_FUNC_sk_assign,
+            "bpf_sk_assign in sk_lookup"},
        }) {
     if (helperMissing(tryLoad(p.type, p.attach,
-                              {callHelper(p.helper), movImm(BPF_REG_0, 1), exitInsn()}))) {
+                              {callHelper(p.helper), movImm(BPF_REG_0, 1), exitInsn()}, true))) {
       missing.push_back(p.what);
     }
   }
@@ -162,8 +172,9 @@ Status probeKernel() {
   }
   return Error(ErrorKind::kUnsupported,
                "the kernel lacks what the eBPF backend needs: " + join(missing, "; "))
-      .hint("the eBPF backend needs Linux >= 5.17 with cgroup v2, BTF and BPF socket maps; use "
-            "the iptables or nftables backend on this node");
+      .hint(
+          "the eBPF backend needs Linux >= 5.17 with cgroup v2, BTF and BPF socket maps; use "
+          "the iptables or nftables backend on this node");
 }
 
 }  // namespace kt::backend::ebpf
