@@ -35,6 +35,7 @@ int kt_sk_lookup(struct bpf_sk_lookup *ctx)
 	struct kt_pod *pod;
 	struct bpf_sock *sk;
 	__u16 port, target;
+	__u32 aflags;
 	long err;
 
 	if (ctx->protocol != IPPROTO_TCP)
@@ -42,7 +43,6 @@ int kt_sk_lookup(struct bpf_sk_lookup *ctx)
 	pod = kt_pod_lookup(netns);
 	if (!pod || !(pod->flags & KT_POD_INBOUND))
 		return SK_PASS;
-	/* Loopback traffic is local: its redirection was decided at connect time. */
 	if (ctx->ingress_ifindex == KT_LOOPBACK_IFINDEX)
 		return SK_PASS;
 	if (pod->in_ifindex && ctx->ingress_ifindex != pod->in_ifindex)
@@ -60,6 +60,14 @@ int kt_sk_lookup(struct bpf_sk_lookup *ctx)
 		target = pod->inbound_port6;
 	}
 	port = (__u16)ctx->local_port;
+	/*
+	 * Connections from the pod itself (to its own address they arrive with the ingress index of
+	 * the interface owning that address, not loopback's) were decided at connect time; the
+	 * kernel drops packets from the network that claim a local source.
+	 */
+	aflags = kt_addr_flags(netns, pod, &remote);
+	if (aflags & KT_ADDR_LOCAL)
+		return SK_PASS;
 
 	/* The sidecar's own listeners (the inbound port included) get their traffic directly. */
 	sk = kt_listener(netns, port, ctx->family);
@@ -75,7 +83,7 @@ int kt_sk_lookup(struct bpf_sk_lookup *ctx)
 		return SK_PASS;
 	}
 	/* inbound/exclude-ips */
-	if (kt_addr_flags(netns, pod, &remote) & KT_ADDR_EXCLUDE_IN)
+	if (aflags & KT_ADDR_EXCLUDE_IN)
 		return SK_PASS;
 
 	sk = kt_listener(netns, target, ctx->family);

@@ -200,6 +200,8 @@ Result<PodPlan> planPod(const Config& cfg, const Facts& facts, const PodFacts& p
   std::vector<AddrPlan> addrs;
   addrs.push_back({cidrOf("127.0.0.0/8"), KT_ADDR_LOCAL});
   addrs.push_back({cidrOf("::1/128"), KT_ADDR_LOCAL});
+  // Envoy's IPv6 inbound passthrough source, which kuma-init puts on lo.
+  addrs.push_back({cidrOf("::6/128"), KT_ADDR_LOCAL});
   for (const auto& a : podFacts.localAddresses)
     addrs.push_back({Cidr::host(a), KT_ADDR_LOCAL});
   for (const auto& a : podFacts.instanceIps)

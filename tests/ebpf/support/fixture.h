@@ -27,6 +27,9 @@ struct Pod {
   config::Facts facts;
 
   Place app(uid_t uid = kAppUid) const { return {net->pod().path(), cgroup, uid}; }
+  // The application's listeners run as root: port 80 is privileged, and who listens does not
+  // matter to the programs (only the sidecar uid's listeners are registered).
+  Place appServer() const { return {net->pod().path(), cgroup, 0}; }
   Place sidecar() const { return {net->pod().path(), cgroup, kSidecarUid}; }
   Place peer() const { return {net->peer().path(), "", 0}; }
 };
