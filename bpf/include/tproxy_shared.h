@@ -27,8 +27,8 @@
 #define KT_MAX_PODS 8192
 #define KT_MAX_PORT_SETS 65536
 #define KT_MAX_ADDRS 262144
-#define KT_MAX_PENDING 65536
-#define KT_MAX_LISTENERS 65536
+#define KT_MAX_PENDING 16384
+#define KT_MAX_LISTENERS 16384
 
 /* kt_pod.flags */
 #define KT_POD_IPV6 (1u << 0)	     /* intercept IPv6 (IPv4-mapped traffic counts as IPv4) */

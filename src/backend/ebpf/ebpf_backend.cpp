@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -195,6 +196,12 @@ class EbpfBackend final : public Backend {
   Status uninstall() override {
     if (!isBpffs(layout_.bpffs)) return okStatus();
     if (cfg_.ebpf.uninstallAll) {
+      // Our own version's lock keeps a concurrent install of this version out meanwhile.
+      std::optional<LayoutLock> lock;
+      if (exists(layout_.root)) {
+        KT_ASSIGN_OR_RETURN(LayoutLock l, LayoutLock::acquire(layout_));
+        lock.emplace(std::move(l));
+      }
       for (const auto& dir : allLayoutDirs(layout_.bpffs)) {
         KT_TRY(removePinTree(dir, /*detachLinks=*/true).context("uninstall --ebpf-all"));
         spdlog::info("eBPF: detached and removed every pin under {}", dir);
