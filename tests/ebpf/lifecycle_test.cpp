@@ -236,6 +236,43 @@ TEST_F(Lifecycle, PodsWhoseNamespaceIsGoneAreCleanedUp) {
   EXPECT_EQ(eb::pinnedPods(layout()).size(), 1u);
 }
 
+TEST_F(Lifecycle, SidecarListeningBeforeInstallIsAdopted) {
+  Pod* p = addPod(84);
+  ASSERT_NE(p, nullptr);
+  // The sidecar's listen() calls happen before the pod has an entry, so sockops cannot register
+  // them: install takes them over from the running process.
+  ASSERT_TRUE(startSidecar(*p));
+  ASSERT_TRUE(startApp(*p));
+  ASSERT_TRUE(install(*p).ok());
+  auto in4 = tcpConnect(p->peer(), p->net->podV4, 80);
+  EXPECT_THAT(in4.reply, StartsWith("sidecar port=15006 orig=10.84.0.2:80")) << in4.describe();
+  auto in6 = tcpConnect(p->peer(), p->net->podV6, 80);
+  EXPECT_THAT(in6.reply, StartsWith("sidecar port=15010 orig=[fd84::2]:80")) << in6.describe();
+}
+
+TEST_F(Lifecycle, InterruptedNodeSetupIsRepairedByTheNextInstall) {
+  Pod* p = addPod(85);
+  ASSERT_NE(p, nullptr);
+  ASSERT_TRUE(install(*p).ok());
+  // As if an earlier install died half-way: three links are gone.
+  for (const char* name : {"kt_connect4", "kt_sockops", "kt_getsockopt"}) {
+    auto fd = eb::openPinned(layout().link(name));
+    ASSERT_TRUE(fd.ok());
+    ASSERT_EQ(bpf_link_detach(fd->get()), 0);
+    ASSERT_TRUE(eb::unpin(layout().link(name)).ok());
+  }
+  EXPECT_EQ(cgroupAttachments(cgroup_->path()), eb::kCgroupPrograms.size() - 3);
+  ASSERT_TRUE(install(*p).ok());
+  EXPECT_EQ(cgroupAttachments(cgroup_->path()), eb::kCgroupPrograms.size());
+  ASSERT_TRUE(startSidecar(*p));
+  ASSERT_TRUE(startPeer(*p));
+  ASSERT_TRUE(startApp(*p));
+  EXPECT_THAT(tcpConnect(p->app(), p->net->peerV4, 8080).reply,
+              StartsWith("sidecar port=15001 orig=10.85.0.1:8080"));
+  EXPECT_THAT(tcpConnect(p->peer(), p->net->podV4, 80).reply,
+              StartsWith("sidecar port=15006 orig=10.85.0.2:80"));
+}
+
 TEST_F(Lifecycle, DryRunPrintsThePlan) {
   Pod* p = addPod(81);
   ASSERT_NE(p, nullptr);

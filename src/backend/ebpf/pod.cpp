@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "backend/ebpf/libbpf_util.h"
+#include "backend/ebpf/listeners.h"
 #include "backend/ebpf/pins.h"
 
 namespace kt::backend::ebpf {
@@ -203,6 +204,10 @@ Status installPod(const PinLayout& layout, const MapFds& maps, const ObjectSourc
   KT_TRY(update(maps[kPods].get(), cookie, &value, "the pod's kt_pods entry"));
   pending.release();
   created.created = false;
+  // Listeners that existed before the entry (sockops only sees listen() calls made after it).
+  if (size_t n = adoptListeners(maps, cookie, value.sidecar_uid); n > 0) {
+    spdlog::info("eBPF: registered {} listener(s) the sidecar opened before this install", n);
+  }
 
   // The previous generation (and any left by an interrupted install) is no longer read.
   deleteEntries(maps, [&](uint64_t n, uint32_t g) { return n == cookie && g != gen; });
