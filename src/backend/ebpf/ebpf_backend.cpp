@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -37,19 +36,13 @@ const char* mapTypeName(bpf_map_type t) {
   return s != nullptr ? s : "?";
 }
 
+// --ebpf-instance-ip (the config stage already fell back to $<instanceIPEnvVarName>): one
+// address, or a comma list with one per family.
 Result<std::vector<IpAddress>> instanceIps(const Config& cfg) {
-  std::string text = cfg.ebpf.instanceIp;
-  std::string source = "--ebpf-instance-ip";
-  if (text.empty() && !cfg.ebpf.instanceIpEnvVarName.empty()) {
-    if (const char* env = std::getenv(cfg.ebpf.instanceIpEnvVarName.c_str())) {
-      text = env;
-      source = "$" + cfg.ebpf.instanceIpEnvVarName;
-    }
-  }
   std::vector<IpAddress> out;
-  for (const auto& item : splitList(text, ',')) {
+  for (const auto& item : splitList(cfg.ebpf.instanceIp, ',')) {
     auto ip = IpAddress::parse(item);
-    if (!ip) return std::move(ip).takeError().context(source);
+    if (!ip) return std::move(ip).takeError().context("--ebpf-instance-ip");
     out.push_back(*ip);
   }
   return out;
@@ -97,10 +90,8 @@ bool exists(const std::string& path) {
 
 class EbpfBackend final : public Backend {
  public:
-  EbpfBackend(Config cfg, Facts facts, PodFacts pod, PodPlan plan)
+  EbpfBackend(Config cfg, PodPlan plan)
       : cfg_(std::move(cfg)),
-        facts_(std::move(facts)),
-        pod_(std::move(pod)),
         plan_(std::move(plan)),
         layout_(PinLayout::under(cfg_.ebpf.bpffsPath)),
         source_{cfg_.ebpf.programsSourcePath} {}
@@ -265,8 +256,6 @@ class EbpfBackend final : public Backend {
   }
 
   Config cfg_;
-  Facts facts_;
-  PodFacts pod_;
   PodPlan plan_;
   PinLayout layout_;
   ObjectSource source_;
@@ -281,8 +270,7 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
   KT_ASSIGN_OR_RETURN(PodPlan plan, planPod(cfg, facts, pod));
   for (const auto& w : plan.warnings)
     spdlog::warn("eBPF: {}", w);
-  return std::unique_ptr<Backend>(
-      new EbpfBackend(cfg, std::move(facts), std::move(pod), std::move(plan)));
+  return std::unique_ptr<Backend>(new EbpfBackend(cfg, std::move(plan)));
 }
 
 std::unique_ptr<Backend> forUninstall(const config::Config& cfg) {
@@ -291,8 +279,7 @@ std::unique_ptr<Backend> forUninstall(const config::Config& cfg) {
   installLibbpfLogBridge();
   PodPlan plan;
   if (auto cookie = currentNetnsCookie()) plan.netnsCookie = *cookie;
-  return std::unique_ptr<Backend>(
-      new EbpfBackend(cfg, config::Facts{}, PodFacts{}, std::move(plan)));
+  return std::unique_ptr<Backend>(new EbpfBackend(cfg, std::move(plan)));
 }
 
 }  // namespace kt::backend::ebpf

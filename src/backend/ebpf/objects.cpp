@@ -2,12 +2,12 @@
 
 #include <bpf/btf.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -15,6 +15,7 @@
 #include "base/strings.h"
 #include "kuma_tproxy_cgroup.skel.h"
 #include "kuma_tproxy_netns.skel.h"
+#include "sys/fd.h"
 #include "tproxy_shared.h"
 
 namespace kt::backend::ebpf {
@@ -132,11 +133,21 @@ std::optional<std::string> compareObjects(bpf_object* want, bpf_object* got) {
 }
 
 Result<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::system("cannot read " + path, errno ? errno : ENOENT);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  sys::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::system("cannot read " + path, errno);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::system("cannot read " + path, errno);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > (64u << 20)) return Error::config(path + " is larger than 64 MiB");
+  }
+  return out;
 }
 
 }  // namespace
