@@ -65,9 +65,10 @@ int run(int argc, char** argv) {
   // ---- CNI dispatch point (issue 5, owned by the CNI engineer) ----
   // Invoked as `kuma-cni`, this binary is the CNI plugin: it speaks the CNI protocol (CNI_*
   // environment + network config on stdin -> result or error JSON on stdout) and must not go
-  // through the CLI below. Replace this placeholder with the call into src/cni/.
-  if (prog == "kuma-cni") {
-    spdlog::error("kuma-cni: the CNI plugin is not part of this build yet");
+  // through the CLI below. The cni image also links /install-cni (the node installer) to it.
+  // Replace this placeholder with the calls into src/cni/.
+  if (prog == "kuma-cni" || prog == "install-cni") {
+    spdlog::error("{}: the CNI plugin is not part of this build yet", prog);
     return kExitRuntime;
   }
 

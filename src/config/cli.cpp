@@ -68,12 +68,13 @@ CLI::Option* boolFlag(CLI::App& cmd, const std::string& name, const std::string&
   return opt;
 }
 
-}  // namespace
-
+// The last value given for an option, or "".
 std::string lastValue(const CLI::Option* opt) {
   if (!opt || opt->count() == 0) return {};
   return opt->results().back();
 }
+
+}  // namespace
 
 SettingFlags::SettingFlags(CLI::App& cmd, const std::vector<std::string_view>& only) : cmd_(cmd) {
   for (const auto& s : settings()) {

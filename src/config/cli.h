@@ -66,7 +66,4 @@ class InstallFlags {
   CLI::Option* logFormat_ = nullptr;
 };
 
-// The last value of an option given on the command line, or "" (helper for app code).
-std::string lastValue(const CLI::Option* opt);
-
 }  // namespace kt::config

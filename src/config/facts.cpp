@@ -4,12 +4,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
 
 #include "base/strings.h"
+#include "config/input.h"
 
 namespace kt::config {
 
@@ -17,6 +16,7 @@ namespace {
 
 constexpr uint32_t kDefaultUid = 5678;
 constexpr const char* kDefaultUser = "kuma-dp";
+constexpr size_t kMaxResolvConfBytes = 1024 * 1024;
 
 bool isNumeric(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
@@ -79,7 +79,10 @@ std::vector<IpAddress> parseResolvConf(std::string_view text) {
   for (auto line : split(text, '\n')) {
     line = trim(line);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    auto fields = splitList(line, ' ');
+    // Fields are separated by blanks, spaces or tabs (resolv.conf(5)).
+    std::string normalized(line);
+    std::replace(normalized.begin(), normalized.end(), '\t', ' ');
+    auto fields = splitList(normalized, ' ');
     if (fields.size() < 2 || fields[0] != "nameserver") continue;
     std::string addr = fields[1];
     if (auto pct = addr.find('%'); pct != std::string::npos) addr.resize(pct);
@@ -98,15 +101,14 @@ Result<Facts> gatherFacts(const Config& cfg) {
   KT_ASSIGN_OR_RETURN(f.kumaDpUid, resolveUid(cfg));
   f.ipv6 = cfg.ipv6Requested();
   if (cfg.dns.enabled && !cfg.dns.captureAll) {
-    std::ifstream in(cfg.dns.resolvConfPath);
-    if (!in) {
-      int err = errno;
-      return Error(ErrorKind::kConfig, "--redirect-dns: cannot read " + cfg.dns.resolvConfPath, err)
-          .hint("use --redirect-all-dns-traffic, or point the resolv.conf path at a readable file");
+    auto text = readFileLimited(cfg.dns.resolvConfPath, kMaxResolvConfBytes);
+    if (!text) {
+      return Error::config("--redirect-dns: " + text.error().message())
+          .hint(
+              "use --redirect-all-dns-traffic, or point redirect.dns.resolvConfigPath at a "
+              "readable file");
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    f.dnsServers = parseResolvConf(ss.str());
+    f.dnsServers = parseResolvConf(*text);
     bool v4 = false, v6 = false;
     for (const auto& a : f.dnsServers)
       (a.family == Family::kV4 ? v4 : v6) = true;

@@ -110,8 +110,7 @@ Result<std::string> unquoteGo(std::string_view quoted) {
                                " hex digits");
         }
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-          return Error::config(std::string("\\") + e + " escape " +
-                               quoteForMessage(s.substr(i - 2, n + 2)) +
+          return Error::config("escape " + quoteForMessage(s.substr(i - 2, n + 2)) +
                                " is not a valid Unicode code point");
         }
         appendUtf8(out, cp);

@@ -197,16 +197,11 @@ class Merger {
 std::optional<std::string> readInput(const std::string& flag, const std::string& path,
                                      size_t maxBytes, const StdinReader& readStdin,
                                      Problems& problems) {
-  Result<std::string> text = Error::config("");
-  if (path == "-") {
-    if (!readStdin) {
-      problems.add(Source::flag(flag), "stdin is not available here");
-      return std::nullopt;
-    }
-    text = readStdin(maxBytes);
-  } else {
-    text = readFileLimited(path, maxBytes);
+  if (path == "-" && !readStdin) {
+    problems.add(Source::flag(flag), "'-' (stdin) is not accepted here");
+    return std::nullopt;
   }
+  auto text = path == "-" ? readStdin(maxBytes) : readFileLimited(path, maxBytes);
   if (!text) {
     problems.add(Source::flag(flag), text.error().message());
     return std::nullopt;

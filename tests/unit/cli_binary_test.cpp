@@ -1,0 +1,235 @@
+// Runs the built kuma-tproxy binary (path from CMake) for what needs no kernel access: help,
+// version, and bad input, which must exit 2 before anything is changed.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "base/strings.h"
+#include "config_test_support.h"
+#include "version.h"
+
+namespace kt::config {
+namespace {
+
+struct Run {
+  int exitCode = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs the binary with `argv0` as its program name, the given arguments and environment, stdin
+// from /dev/null, stdout and stderr captured in files.
+Run run(const std::string& argv0, const std::vector<std::string>& args,
+        const std::vector<std::string>& env = {}) {
+  testing::TempFile out(""), err("");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.path().c_str(), O_WRONLY | O_TRUNC, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, err.path().c_str(), O_WRONLY | O_TRUNC, 0);
+  std::vector<std::string> argStore = {argv0};
+  argStore.insert(argStore.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argStore)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> envStore = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+  envStore.insert(envStore.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : envStore)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  Run r;
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, KT_TPROXY_BINARY, &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    ADD_FAILURE() << "posix_spawn " << KT_TPROXY_BINARY << ": " << std::strerror(rc);
+    return r;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out.path());
+  r.err = slurp(err.path());
+  return r;
+}
+
+Run tproxy(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+  return run("kuma-tproxy", args, env);
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST(CliBinary, HelpEverywhere) {
+  auto top = tproxy({"--help"});
+  EXPECT_EQ(top.exitCode, 0) << top.err;
+  for (const char* cmd : {"install", "verify", "uninstall", "version"})
+    EXPECT_TRUE(contains(top.out, cmd)) << cmd;
+  EXPECT_EQ(top.err, "");
+
+  for (const char* cmd : {"install", "verify", "uninstall", "version"}) {
+    auto r = tproxy({cmd, "--help"});
+    EXPECT_EQ(r.exitCode, 0) << cmd << ": " << r.err;
+    EXPECT_TRUE(contains(r.out, "Usage:")) << cmd;
+  }
+  auto install = tproxy({"install", "--help"});
+  EXPECT_TRUE(contains(install.out, "--exclude-outbound-ports-for-uids"));
+  auto uninstall = tproxy({"uninstall", "--help"});
+  for (const char* f : {"--dry-run", "--verbose", "--netns", "--backend", "--ebpf-bpffs-path",
+                        "--ebpf-cgroup-path", "--ebpf-all"}) {
+    EXPECT_TRUE(contains(uninstall.out, f)) << f;
+  }
+  EXPECT_FALSE(contains(uninstall.out, "--redirect-dns"));
+}
+
+TEST(CliBinary, Version) {
+  auto r = tproxy({"version"});
+  EXPECT_EQ(r.exitCode, 0);
+  EXPECT_EQ(r.out, std::string("kuma-tproxy ") + KT_VERSION + "\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(CliBinary, BadInputExitsTwoWithEveryProblemOnStderrAndNothingOnStdout) {
+  auto r = tproxy(
+      {"install", "--redirect-inbound-port", "abc", "--exclude-outbound-ips", "10.0.0.1/33",
+       "--annotation", "kuma.io/gateway=maybe", "--exclude-outbound-ports-for-uids", "1,2,3"},
+      {"KUMA_TRANSPARENT_PROXY_WAIT=soon"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(contains(r.err, "invalid configuration (5 problems):")) << r.err;
+  for (const char* line : {
+           "  - annotation kuma.io/gateway (--annotation): wrong value 'maybe': expected enabled, "
+           "disabled, true, false, yes or no",
+           "  - environment KUMA_TRANSPARENT_PROXY_WAIT: value 'soon' is not a valid number (an "
+           "integer in [0, 600])",
+           "  - flag --redirect-inbound-port: value 'abc' is not a valid port (uint16 in the "
+           "range [1, 65535])",
+           "  - flag --exclude-outbound-ips: invalid IP address: '10.0.0.1/33'. Expected format: "
+           "<ip> or <ip>/<cidr> (e.g., 10.0.0.1, 172.16.0.0/16, fe80::1, fe80::/10)",
+           "  - flag --exclude-outbound-ports-for-uids: invalid UID entry: '1,2,3'. It should "
+           "either be a single item or a range",
+           "hint: nothing was changed; correct the values named above and run again",
+       }) {
+    EXPECT_TRUE(contains(r.err, line)) << line << "\n--- stderr:\n" << r.err;
+  }
+}
+
+TEST(CliBinary, BadLogOptionsAreReportedWithTheConfigurationProblems) {
+  auto r = tproxy({"--log-level", "loud", "install", "--redirect-dns-port", "0"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(contains(r.err,
+                       "--log-level: 'loud' is not one of trace, debug, info, warn, "
+                       "error, off"))
+      << r.err;
+  EXPECT_TRUE(contains(r.err, "flag --redirect-dns-port: value '0' is not a valid port")) << r.err;
+}
+
+TEST(CliBinary, JsonLogFormat) {
+  auto r = tproxy({"install", "--log-format=json", "--wait", "x"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_EQ(r.out, "");
+  ASSERT_FALSE(r.err.empty());
+  for (auto line : split(r.err, '\n')) {
+    if (line.empty()) continue;
+    EXPECT_TRUE(startsWith(line, "{\"time\":\"")) << line;
+    EXPECT_EQ(line.back(), '}') << line;
+  }
+}
+
+TEST(CliBinary, ParseErrorsAreBadInput) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"frobnicate"},
+                                             {"install", "--no-such-flag"},
+                                             {"install", "--dry-run", "false"},
+                                             {"install", "--redirect-inbound-port"}}) {
+    auto r = tproxy(args);
+    EXPECT_EQ(r.exitCode, 2) << join(args, " ");
+    EXPECT_EQ(r.out, "") << join(args, " ");
+    EXPECT_FALSE(r.err.empty()) << join(args, " ");
+  }
+}
+
+TEST(CliBinary, DisabledByAnnotationExitsZeroAndSaysSo) {
+  auto r = tproxy({"install", "--annotation", "kuma.io/transparent-proxying=disabled"});
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(contains(r.err,
+                       "transparent proxying is disabled by annotation "
+                       "kuma.io/transparent-proxying (--annotation): nothing to install"))
+      << r.err;
+}
+
+TEST(CliBinary, VerifyAndDryRunExcludeEachOther) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"install", "--verify", "--dry-run"}, {"verify", "--dry-run"}}) {
+    auto r = tproxy(args);
+    EXPECT_EQ(r.exitCode, 2) << join(args, " ");
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(contains(r.err, "--verify and --dry-run cannot be used together")) << r.err;
+  }
+  auto bad = tproxy({"install", "--verify=sometimes", "--wait=x"});
+  EXPECT_EQ(bad.exitCode, 2);
+  EXPECT_TRUE(contains(bad.err, "flag --verify: value 'sometimes' is not a boolean")) << bad.err;
+  EXPECT_TRUE(contains(bad.err, "flag --wait: value 'x'")) << bad.err;
+}
+
+TEST(CliBinary, UninstallValidatesItsFlags) {
+  auto r = tproxy({"uninstall", "--backend", "pf", "--ebpf-bpffs-path", "relative"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(contains(r.err, "flag --backend: value 'pf' is not a backend")) << r.err;
+  EXPECT_TRUE(contains(r.err, "flag --ebpf-bpffs-path: value 'relative' is not an absolute path"))
+      << r.err;
+}
+
+TEST(CliBinary, KumactlCompatibilityName) {
+  auto r =
+      run("/usr/bin/kumactl", {"install", "transparent-proxy", "--redirect-inbound-port", "x"});
+  EXPECT_EQ(r.exitCode, 2);
+  EXPECT_TRUE(contains(r.err, "flag --redirect-inbound-port: value 'x' is not a valid port"))
+      << r.err;
+
+  auto help = run("kumactl", {"install", "transparent-proxy", "--help"});
+  EXPECT_EQ(help.exitCode, 0) << help.err;
+  EXPECT_TRUE(contains(help.out, "--redirect-all-dns-traffic"));
+
+  auto uninstall = run("kumactl", {"uninstall", "transparent-proxy", "--backend=x"});
+  EXPECT_EQ(uninstall.exitCode, 2);
+  EXPECT_TRUE(contains(uninstall.err, "flag --backend: value 'x' is not a backend"))
+      << uninstall.err;
+
+  auto other = run("kumactl", {"get", "meshes"});
+  EXPECT_EQ(other.exitCode, 2);
+  EXPECT_EQ(other.out, "");
+  EXPECT_TRUE(contains(other.err,
+                       "as kumactl, only 'install transparent-proxy' and 'uninstall "
+                       "transparent-proxy' are supported, not 'get meshes'"))
+      << other.err;
+  auto bare = run("kumactl", {"install", "--dry-run"});
+  EXPECT_EQ(bare.exitCode, 2);
+}
+
+}  // namespace
+}  // namespace kt::config

@@ -1,0 +1,138 @@
+#include <gtest/gtest.h>
+#include <pwd.h>
+
+#include "config/facts.h"
+#include "config_test_support.h"
+
+namespace kt::config {
+namespace {
+
+using testing::TempFile;
+
+std::vector<std::string> strs(const std::vector<IpAddress>& v) {
+  std::vector<std::string> out;
+  for (const auto& a : v)
+    out.push_back(a.str());
+  return out;
+}
+
+TEST(ConfigFacts, ResolvConfNameservers) {
+  auto servers = parseResolvConf(
+      "# generated\n"
+      "search default.svc.cluster.local svc.cluster.local\n"
+      "nameserver 10.96.0.10\n"
+      "nameserver\tfd00::a\n"
+      "  nameserver 127.0.0.11  # docker\n"
+      "; nameserver 1.1.1.1\n"
+      "#nameserver 8.8.8.8\n"
+      "nameserver fe80::1%eth0\n"
+      "nameserver 10.96.0.10\n"
+      "nameserver not-an-address\n"
+      "nameserver\n"
+      "nameservers 9.9.9.9\n"
+      "options ndots:5\n");
+  EXPECT_EQ(strs(servers),
+            (std::vector<std::string>{"10.96.0.10", "fd00::a", "127.0.0.11", "fe80::1"}));
+  EXPECT_TRUE(parseResolvConf("").empty());
+  EXPECT_TRUE(parseResolvConf("search x\n").empty());
+}
+
+TEST(ConfigFacts, NumericUsersNeedNoLookup) {
+  Config cfg;
+  cfg.kumaDpUser = "1234";
+  auto f = gatherFacts(cfg);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_EQ(f->kumaDpUid, 1234u);
+  cfg.kumaDpUser = "0";
+  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 0u);
+  cfg.kumaDpUser = "4294967294";
+  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 4294967294u);
+  cfg.kumaDpUser = "4294967295";
+  auto bad = gatherFacts(cfg);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind(), ErrorKind::kConfig);
+  EXPECT_EQ(bad.error().message(), "--kuma-dp-user: '4294967295' is not a valid uid");
+}
+
+TEST(ConfigFacts, NamedUsersAreLookedUp) {
+  passwd* root = ::getpwnam("root");
+  if (!root) GTEST_SKIP() << "this machine has no passwd entry named root";
+  Config cfg;
+  cfg.kumaDpUser = "root";
+  auto f = gatherFacts(cfg);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_EQ(f->kumaDpUid, root->pw_uid);
+
+  cfg.kumaDpUser = "kt-no-such-user-" + std::to_string(::getpid());
+  auto missing = gatherFacts(cfg);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind(), ErrorKind::kConfig);
+  EXPECT_EQ(missing.error().message(),
+            "--kuma-dp-user: the user '" + cfg.kumaDpUser + "' does not exist on this host");
+  EXPECT_EQ(missing.error().hint(), "pass the sidecar's numeric uid instead");
+}
+
+TEST(ConfigFacts, CniModeRefusesNamesAndNeverLooksUp) {
+  Config cfg;
+  cfg.cniMode = true;
+  cfg.kumaDpUser = "root";
+  auto f = gatherFacts(cfg);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.error().kind(), ErrorKind::kConfig);
+  EXPECT_EQ(f.error().message(),
+            "--kuma-dp-user: 'root' is a user name, but CNI mode accepts only numeric uids");
+  cfg.kumaDpUser = "";
+  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 5678u);
+  cfg.kumaDpUser = "777";
+  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 777u);
+}
+
+TEST(ConfigFacts, DefaultUserIsUid5678ThenKumaDp) {
+  // Expected per the documented order, from this machine's passwd database.
+  uint32_t expected = 5678;
+  if (!::getpwuid(5678)) {
+    if (passwd* p = ::getpwnam("kuma-dp")) expected = p->pw_uid;
+  }
+  auto f = gatherFacts(Config{});
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_EQ(f->kumaDpUid, expected);
+}
+
+TEST(ConfigFacts, ReadsResolvConfOnlyForRedirectDns) {
+  TempFile resolv("nameserver 10.96.0.10\nnameserver fd00::10\n");
+  Config cfg;
+  cfg.dns.enabled = true;
+  cfg.dns.resolvConfPath = resolv.path();
+  auto f = gatherFacts(cfg);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_EQ(strs(f->dnsServers), (std::vector<std::string>{"10.96.0.10", "fd00::10"}));
+
+  cfg.dns.captureAll = true;
+  cfg.dns.resolvConfPath = "/nonexistent/resolv.conf";
+  f = gatherFacts(cfg);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f->dnsServers.empty());
+
+  cfg.dns.captureAll = false;
+  f = gatherFacts(cfg);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.error().kind(), ErrorKind::kConfig);
+  EXPECT_EQ(f.error().message(),
+            "--redirect-dns: cannot open /nonexistent/resolv.conf: No such file or directory");
+
+  cfg.dns.enabled = false;
+  EXPECT_TRUE(gatherFacts(cfg).ok());
+}
+
+TEST(ConfigFacts, Ipv6FollowsTheConfiguration) {
+  Config cfg;
+  EXPECT_TRUE(gatherFacts(cfg)->ipv6);
+  cfg.inbound.portV6 = 0;
+  EXPECT_FALSE(gatherFacts(cfg)->ipv6);
+  cfg = Config{};
+  cfg.ipFamilyMode = IpFamilyMode::kIpv4;
+  EXPECT_FALSE(gatherFacts(cfg)->ipv6);
+}
+
+}  // namespace
+}  // namespace kt::config
