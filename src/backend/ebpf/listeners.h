@@ -10,10 +10,10 @@
 
 namespace kt::backend::ebpf {
 
-// Finds the TCP listeners of `sidecarUid` in the current network namespace (/proc/thread-self/
-// net/tcp{,6}), gets a descriptor for each from its owning process (pidfd_getfd, needs
-// CAP_SYS_PTRACE) and puts it into kt_listeners under this pod's cookie. Best effort: a listener
-// that cannot be adopted is logged with what to do. Returns how many were registered.
+// Finds the TCP listeners of `sidecarUid` in the current network namespace (sock_diag), gets a
+// descriptor for each from its owning process (pidfd_getfd, needs CAP_SYS_PTRACE) and puts it into
+// kt_listeners under this pod's cookie. Best effort: a listener that cannot be adopted is logged
+// with what to do. Returns how many were registered.
 size_t adoptListeners(const MapFds& maps, uint64_t netnsCookie, uint32_t sidecarUid);
 
 }  // namespace kt::backend::ebpf

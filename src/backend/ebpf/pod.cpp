@@ -204,14 +204,16 @@ Status installPod(const PinLayout& layout, const MapFds& maps, const ObjectSourc
   KT_TRY(update(maps[kPods].get(), cookie, &value, "the pod's kt_pods entry"));
   pending.release();
   created.created = false;
+  spdlog::debug("eBPF: switching to generation {} took {:.2f} ms", gen, since());
   // Listeners that existed before the entry (sockops only sees listen() calls made after it).
   if (size_t n = adoptListeners(maps, cookie, value.sidecar_uid); n > 0) {
     spdlog::info("eBPF: registered {} listener(s) the sidecar opened before this install", n);
   }
+  spdlog::debug("eBPF: looking for existing sidecar listeners took {:.2f} ms", since());
 
   // The previous generation (and any left by an interrupted install) is no longer read.
   deleteEntries(maps, [&](uint64_t n, uint32_t g) { return n == cookie && g != gen; });
-  spdlog::debug("eBPF: switching to generation {} and cleaning up took {:.2f} ms", gen, since());
+  spdlog::debug("eBPF: deleting the previous generation took {:.2f} ms", since());
   return okStatus();
 }
 
