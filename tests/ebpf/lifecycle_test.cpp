@@ -2,7 +2,9 @@
 // what is left in the kernel afterwards (labels kernel, e2e).
 #include <bpf/bpf.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
@@ -271,6 +273,41 @@ TEST_F(Lifecycle, InterruptedNodeSetupIsRepairedByTheNextInstall) {
               StartsWith("sidecar port=15001 orig=10.85.0.1:8080"));
   EXPECT_THAT(tcpConnect(p->peer(), p->net->podV4, 80).reply,
               StartsWith("sidecar port=15006 orig=10.85.0.2:80"));
+}
+
+TEST_F(Lifecycle, KilledInstallsLeaveARepairableState) {
+  Pod* p = addPod(86);
+  ASSERT_NE(p, nullptr);
+  // Install (and every third round uninstall --ebpf-all) in a child killed after 0, 1.5, 3, ...
+  // ms, so the kill lands in every phase: probes, load, pinning, attaching, the pod's entry.
+  for (int round = 0; round < 24; ++round) {
+    bool removeAll = round % 3 == 2;
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      Status s = removeAll ? uninstall(*p, true) : install(*p);
+      ::_exit(s.ok() ? 0 : 1);
+    }
+    ::usleep(static_cast<useconds_t>(round / 3 * 1500));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  // Whatever state that left, the next install completes it and uninstall removes everything.
+  ASSERT_TRUE(install(*p).ok());
+  auto report = verify(*p);
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_THAT(report->differences, IsEmpty());
+  EXPECT_EQ(cgroupAttachments(cgroup_->path()), eb::kCgroupPrograms.size());
+  EXPECT_EQ(netnsAttachments(p->net->pod().path()), 1u);
+  ASSERT_TRUE(startSidecar(*p));
+  ASSERT_TRUE(startPeer(*p));
+  EXPECT_THAT(tcpConnect(p->app(), p->net->peerV4, 8080).reply,
+              StartsWith("sidecar port=15001 orig=10.86.0.1:8080"));
+  ASSERT_TRUE(uninstall(*p, true).ok());
+  EXPECT_EQ(cgroupAttachments(cgroup_->path()), 0u);
+  EXPECT_EQ(netnsAttachments(p->net->pod().path()), 0u);
+  EXPECT_THAT(eb::allLayoutDirs(bpffs_->path()), IsEmpty());
 }
 
 TEST_F(Lifecycle, DryRunPrintsThePlan) {
