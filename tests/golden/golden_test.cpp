@@ -33,6 +33,7 @@ struct Format {
 };
 constexpr Format kFormats[] = {
     {"iptables", "iptables"},
+    {"nft", "nftables"},
 };
 
 std::string readFile(const std::string& path, bool* ok = nullptr) {

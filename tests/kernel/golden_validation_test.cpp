@@ -1,7 +1,8 @@
 // Every golden file under tests/golden/expected must be accepted by the kernel: each format has
 // a checker that loads it in check mode into a throwaway namespace. iptables: every section
 // ("### IPv4 ###", "### IPv6 ###") through iptables-restore --test / ip6tables-restore --test,
-// both the legacy and the nf_tables variant, then applied for real in the throwaway namespace.
+// both the legacy and the nf_tables variant, then applied for real in the throwaway namespace;
+// nft: `nft -c -f`, then `nft -f`.
 // To add a format, add a checker to kFormats.
 #include <dirent.h>
 
@@ -56,6 +57,16 @@ void checkIptables(ScratchNetns& ns, const std::string& text) {
   }
 }
 
+// nftables: `nft -c -f` (the kernel validates in check mode), then applied for real.
+void checkNft(ScratchNetns& ns, const std::string& text) {
+  auto r = ns.run("nft", {"-c", "-f", "-"}, text);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_TRUE(r->success()) << "nft -c rejected the script: " << r->describe();
+  auto applied = ns.run("nft", {"-f", "-"}, text);
+  ASSERT_TRUE(applied.ok()) << applied.error().message();
+  EXPECT_TRUE(applied->success()) << "nft -f rejected the script: " << applied->describe();
+}
+
 struct Format {
   const char* extension;
   Checker check;
@@ -64,6 +75,7 @@ struct Format {
 const std::vector<Format>& formats() {
   static const std::vector<Format> kFormats = {
       {"iptables", checkIptables},
+      {"nft", checkNft},
   };
   return kFormats;
 }

@@ -89,32 +89,12 @@ bool hasLine(const std::vector<std::string>& lines, const std::string& prefix,
   return false;
 }
 
-// --- nft -c -------------------------------------------------------------------------------
-
-class NftCheck : public ::testing::TestWithParam<Scenario> {};
-
-TEST_P(NftCheck, GoldenScriptIsAcceptedByNft) {
-  REQUIRE_ROOT();
-  const auto& s = GetParam();
-  std::ifstream in(std::string(KT_NFT_GOLDEN_DIR) + "/" + s.name + ".nft");
-  ASSERT_TRUE(in.good()) << "missing golden file for " << s.name;
-  std::stringstream text;
-  text << in.rdbuf();
-  auto ns = newNetns();
-  ASSERT_TRUE(ns);
-  auto r = ns->run({"nft", "-c", "-f", "-"}, text.str());
-  ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_TRUE(r->success()) << r->describe();
-}
-
 std::string paramName(const ::testing::TestParamInfo<Scenario>& p) {
   std::string n = p.param.name;
   for (auto& ch : n)
     if (ch == '-') ch = '_';
   return n;
 }
-
-INSTANTIATE_TEST_SUITE_P(Golden, NftCheck, ::testing::ValuesIn(nftScenarios()), paramName);
 
 // --- netlink install == nft -f ------------------------------------------------------------
 
