@@ -14,6 +14,7 @@
 #include "backend/ebpf/layout.h"
 #include "backend/ebpf/pins.h"
 #include "backend/ebpf/pod.h"
+#include "backend/ebpf/probe.h"
 #include "support/fixture.h"
 
 namespace kt::ebpftest {
@@ -64,6 +65,13 @@ class Lifecycle : public EbpfTest {
     return keep(startServer(p.appServer(), "app", {{Family::kV4, 80}, {Family::kV6, 80}}));
   }
 };
+
+TEST_F(Lifecycle, ThisKernelHasEveryFeature) {
+  // The probes find nothing missing on the kernels we run on (6.x): a probe that wrongly
+  // reports a feature missing would block every install.
+  EXPECT_THAT(eb::missingKernelFeatures(), IsEmpty());
+  EXPECT_TRUE(eb::probeKernel().ok());
+}
 
 TEST_F(Lifecycle, TwoPodsWithDifferentSettingsShareThePrograms) {
   Pod* a = addPod(71);

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/ebpf/layout.h"
+#include "backend/ebpf/libbpf_util.h"
 
 namespace kt::backend::ebpf {
 namespace {
@@ -80,6 +81,23 @@ TEST(EbpfObjects, WrongObjectFilesAreRefusedWithTheReason) {
   auto swapped = validateObjectFile(ObjectKind::kNetns, src.path(ObjectKind::kNetns));
   ASSERT_FALSE(swapped.ok());
   EXPECT_THAT(swapped.error().message(), HasSubstr("program 'kt_sk_lookup' is missing"));
+}
+
+TEST(EbpfLibbpfLog, TailPrefersTheVerifierLog) {
+  LibbpfLogCapture capture;
+  capture.add("libbpf: prog 'x': BPF program load failed: Permission denied\n");
+  capture.add("libbpf: prog 'x': -- BEGIN PROG LOAD LOG --\n0: (b7) r0 = 0\n");
+  capture.add("1: (95) exit\nR0 !read_ok\n");
+  capture.add("-- END PROG LOAD LOG --\nlibbpf: failed to load object 'y'\n");
+  EXPECT_EQ(capture.tail(), "0: (b7) r0 = 0\n1: (95) exit\nR0 !read_ok");
+  EXPECT_EQ(capture.tail(1), "R0 !read_ok");
+}
+
+TEST(EbpfLibbpfLog, TailWithoutAVerifierLogIsTheLastLines) {
+  LibbpfLogCapture capture;
+  capture.add("libbpf: a\nlibbpf: b\n");
+  capture.add("libbpf: c");  // no newline yet: not a line
+  EXPECT_EQ(capture.tail(), "libbpf: a\nlibbpf: b");
 }
 
 }  // namespace
