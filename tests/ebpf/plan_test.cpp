@@ -21,8 +21,9 @@ IpAddress addr(const char* text) {
 PodFacts podFacts() {
   PodFacts p;
   p.netnsCookie = 4242;
-  p.localAddresses = {addr("127.0.0.1"), addr("10.0.0.2"), addr("::1"), addr("fe80::1"),
-                      addr("fd00::2")};
+  p.localAddresses = {{addr("127.0.0.1"), true}, {addr("10.0.0.2"), false},
+                      {addr("::1"), true},       {addr("::6"), true},
+                      {addr("fe80::1"), false},  {addr("fd00::2"), false}};
   return p;
 }
 

@@ -22,6 +22,7 @@
 #include "backend/ebpf/plan.h"
 #include "backend/ebpf/pod.h"
 #include "base/strings.h"
+#include "sys/netlink_addr.h"
 #include "sys/netns.h"
 
 namespace kt::backend::ebpf {
@@ -63,9 +64,9 @@ Result<PodFacts> gatherPodFacts(const Config& cfg) {
 // Mirrors the rule backends: IPv6 is intercepted only if the namespace has IPv6 beyond ::1.
 Status refineIpv6(const Config& cfg, Facts& facts, const PodFacts& pod) {
   if (!facts.ipv6) return okStatus();
-  bool has =
-      std::any_of(pod.localAddresses.begin(), pod.localAddresses.end(),
-                  [](const IpAddress& a) { return a.family == Family::kV6 && !a.isLoopback(); });
+  bool has = std::any_of(
+      pod.localAddresses.begin(), pod.localAddresses.end(),
+      [](const LocalAddress& l) { return l.addr.family == Family::kV6 && !l.onLoopback; });
   if (has) return okStatus();
   if (cfg.ipFamilyModeExplicit) {
     return Error(ErrorKind::kUnsupported,
@@ -90,8 +91,10 @@ bool exists(const std::string& path) {
 
 class EbpfBackend final : public Backend {
  public:
-  EbpfBackend(Config cfg, PodPlan plan)
+  EbpfBackend(Config cfg, Facts facts, PodFacts pod, PodPlan plan)
       : cfg_(std::move(cfg)),
+        facts_(std::move(facts)),
+        pod_(std::move(pod)),
         plan_(std::move(plan)),
         layout_(PinLayout::under(cfg_.ebpf.bpffsPath)),
         source_{cfg_.ebpf.programsSourcePath} {}
@@ -133,6 +136,7 @@ class EbpfBackend final : public Backend {
 
   Status install() override {
     auto start = std::chrono::steady_clock::now();
+    KT_TRY(preparePassthroughV6());
     KT_ASSIGN_OR_RETURN(CgroupDir cgroup, openCgroup2(cfg_.ebpf.cgroupPath));
     bool mounted = false;
     KT_TRY(ensureBpffs(layout_.bpffs, &mounted));
@@ -247,6 +251,26 @@ class EbpfBackend final : public Backend {
     return okStatus();
   }
 
+  // Envoy binds its IPv6 inbound passthrough connections to ::6, which must be a local address:
+  // added to loopback as the rule backends do. Without it IPv6 is not intercepted (an error when
+  // dual-stack was asked for explicitly).
+  Status preparePassthroughV6() {
+    if (!(plan_.pod.flags & KT_POD_IPV6)) return okStatus();
+    IpAddress six;
+    six.family = Family::kV6;
+    six.bytes[15] = 6;
+    auto s = sys::addAddress(facts_.loopbackIface, Cidr::host(six));
+    if (s) return okStatus();
+    if (cfg_.ipFamilyModeExplicit) {
+      return std::move(s).takeError().context("preparing IPv6 interception");
+    }
+    spdlog::warn("eBPF: cannot add ::6/128 to {} ({}); IPv6 traffic will not be intercepted",
+                 facts_.loopbackIface, s.error().message());
+    facts_.ipv6 = false;
+    KT_ASSIGN_OR_RETURN(plan_, planPod(cfg_, facts_, pod_));
+    return okStatus();
+  }
+
   // After a rollback on a fresh node: the empty directories go too.
   void removeEmptyLayout() {
     for (const auto& dir :
@@ -256,6 +280,8 @@ class EbpfBackend final : public Backend {
   }
 
   Config cfg_;
+  Facts facts_;
+  PodFacts pod_;
   PodPlan plan_;
   PinLayout layout_;
   ObjectSource source_;
@@ -270,7 +296,8 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
   KT_ASSIGN_OR_RETURN(PodPlan plan, planPod(cfg, facts, pod));
   for (const auto& w : plan.warnings)
     spdlog::warn("eBPF: {}", w);
-  return std::unique_ptr<Backend>(new EbpfBackend(cfg, std::move(plan)));
+  return std::unique_ptr<Backend>(
+      new EbpfBackend(cfg, std::move(facts), std::move(pod), std::move(plan)));
 }
 
 std::unique_ptr<Backend> forUninstall(const config::Config& cfg) {
@@ -279,7 +306,8 @@ std::unique_ptr<Backend> forUninstall(const config::Config& cfg) {
   installLibbpfLogBridge();
   PodPlan plan;
   if (auto cookie = currentNetnsCookie()) plan.netnsCookie = *cookie;
-  return std::unique_ptr<Backend>(new EbpfBackend(cfg, std::move(plan)));
+  return std::unique_ptr<Backend>(
+      new EbpfBackend(cfg, config::Facts{}, PodFacts{}, std::move(plan)));
 }
 
 }  // namespace kt::backend::ebpf

@@ -71,11 +71,11 @@ Result<uint64_t> currentNetnsCookie() {
   return cookie;
 }
 
-Result<std::vector<IpAddress>> interfaceAddresses() {
+Result<std::vector<LocalAddress>> interfaceAddresses() {
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) return Error::system("listing interface addresses", errno);
   std::unique_ptr<ifaddrs, void (*)(ifaddrs*)> owner(list, ::freeifaddrs);
-  std::vector<IpAddress> out;
+  std::vector<LocalAddress> out;
   for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
     if (i->ifa_addr == nullptr) continue;
     IpAddress a;
@@ -88,7 +88,7 @@ Result<std::vector<IpAddress>> interfaceAddresses() {
     } else {
       continue;
     }
-    out.push_back(a);
+    out.push_back(LocalAddress{a, (i->ifa_flags & IFF_LOOPBACK) != 0});
   }
   return out;
 }

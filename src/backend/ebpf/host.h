@@ -17,8 +17,13 @@ namespace kt::backend::ebpf {
 // configuration, the same value bpf_get_netns_cookie() returns to the programs.
 Result<uint64_t> currentNetnsCookie();
 
+struct LocalAddress {
+  IpAddress addr;
+  bool onLoopback = false;  // configured on a loopback interface (127.0.0.1, ::1, ::6)
+};
+
 // Every address configured on an interface of the current namespace, in interface order.
-Result<std::vector<IpAddress>> interfaceAddresses();
+Result<std::vector<LocalAddress>> interfaceAddresses();
 
 // The index of interface `name` in the current namespace; kNotFound lists the interfaces.
 Result<uint32_t> interfaceIndex(const std::string& name);

@@ -27,8 +27,9 @@ bool isLinkLocal(const IpAddress& a) {
 std::optional<IpAddress> sourceFor(Family f, const PodFacts& pod) {
   for (const auto& a : pod.instanceIps)
     if (a.family == f) return a;
-  for (const auto& a : pod.localAddresses)
-    if (a.family == f && !a.isLoopback() && !isLinkLocal(a)) return a;
+  for (const auto& l : pod.localAddresses)
+    if (l.addr.family == f && !l.onLoopback && !l.addr.isLoopback() && !isLinkLocal(l.addr))
+      return l.addr;
   return std::nullopt;
 }
 
@@ -202,8 +203,8 @@ Result<PodPlan> planPod(const Config& cfg, const Facts& facts, const PodFacts& p
   addrs.push_back({cidrOf("::1/128"), KT_ADDR_LOCAL});
   // Envoy's IPv6 inbound passthrough source, which kuma-init puts on lo.
   addrs.push_back({cidrOf("::6/128"), KT_ADDR_LOCAL});
-  for (const auto& a : podFacts.localAddresses)
-    addrs.push_back({Cidr::host(a), KT_ADDR_LOCAL});
+  for (const auto& l : podFacts.localAddresses)
+    addrs.push_back({Cidr::host(l.addr), KT_ADDR_LOCAL});
   for (const auto& a : podFacts.instanceIps)
     addrs.push_back({Cidr::host(a), KT_ADDR_LOCAL});
   for (const auto& c : cfg.outbound.excludeIps)

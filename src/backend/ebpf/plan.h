@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/ebpf/host.h"
 #include "backend/ebpf/layout.h"
 #include "base/net.h"
 #include "base/result.h"
@@ -20,7 +21,7 @@ namespace kt::backend::ebpf {
 struct PodFacts {
   uint64_t netnsCookie = 0;
   // Every address on the namespace's interfaces, in interface order (loopback's included).
-  std::vector<IpAddress> localAddresses;
+  std::vector<LocalAddress> localAddresses;
   // --ebpf-instance-ip, else $<instanceIpEnvVarName>: the pod's addresses (one per family).
   std::vector<IpAddress> instanceIps;
   // --ebpf-tc-attach-iface resolved in the namespace; 0 = every interface but loopback.
