@@ -4,7 +4,8 @@
  *
  * TCP_CONNECT_CB (client, right before the SYN, local port already chosen): a socket that
  * connect4/6 redirected gets its origin copied into kt_pending under the connection's tuple,
- * where the sidecar's getsockopt on the accepted end finds it.
+ * where the sidecar's getsockopt on the accepted end finds it; any other connection to loopback
+ * removes what an earlier connection may have left under the same tuple.
  *
  * TCP_LISTEN_CB (in the listen() syscall, so the current task is the caller): the sidecar's
  * listening sockets go into kt_listeners, where the per-namespace sk_lookup program finds the
@@ -13,22 +14,37 @@
  */
 #include "tproxy_common.h"
 
+static __always_inline bool kt_is_loopback_mapped(const __u32 a[4])
+{
+	if (a[0] || a[1])
+		return false;
+	if (a[2] == bpf_htonl(0x0000ffff))
+		return (a[3] & bpf_htonl(0xff000000)) == bpf_htonl(0x7f000000);
+	return !a[2] && a[3] == bpf_htonl(1);
+}
+
 static __always_inline void kt_on_connect(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
 	struct kt_tuple_key key = {};
 	struct kt_origin *o;
+	bool redirected;
 
 	if (!sk)
 		return;
 	o = bpf_sk_storage_get(&kt_origins, sk, 0, 0);
-	if (!o || (o->kind != KT_ORIGIN_OUTBOUND && o->kind != KT_ORIGIN_INBOUND))
+	redirected = o && (o->kind == KT_ORIGIN_OUTBOUND || o->kind == KT_ORIGIN_INBOUND);
+	kt_sock_ends(sk, key.client, key.server);
+	/* Only connections to loopback can meet an entry: redirected ones all go there. */
+	if (!redirected && !kt_is_loopback_mapped(key.server))
 		return;
 	key.netns = bpf_get_netns_cookie(skops);
-	kt_sock_ends(sk, key.client, key.server);
 	key.client_port = bpf_htons((__u16)sk->src_port);
 	key.server_port = sk->dst_port;
-	bpf_map_update_elem(&kt_pending, &key, o, BPF_ANY);
+	if (redirected)
+		bpf_map_update_elem(&kt_pending, &key, o, BPF_ANY);
+	else
+		bpf_map_delete_elem(&kt_pending, &key);
 }
 
 static __always_inline void kt_on_listen(struct bpf_sock_ops *skops)

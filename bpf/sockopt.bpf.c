@@ -7,8 +7,10 @@
  *   1. the origin in the socket's storage (a redirected client socket, or an accepted socket
  *      answered before), else
  *   2. the origin that connect4/6 + sockops left in kt_pending under this connection's tuple
- *      (the sidecar's accepted end of a redirected connection; moved into the socket's storage
- *      so the entry is freed and repeated calls stay cheap), else
+ *      (the sidecar's accepted end of a redirected connection). The entry is left for the LRU to
+ *      reclaim (deleting it and caching the answer in the socket's storage would cost more than
+ *      the lookup); a connect to loopback that is not redirected clears any entry left under its
+ *      tuple (sockops.bpf.c), so a later connection never inherits a stale origin; else
  *   3. the kernel's answer if it had one (conntrack, e.g. rules of another tool), else
  *   4. the socket's own local address: an inbound connection steered by sk_lookup keeps the
  *      destination the peer used (pod:80) as its local address, which is exactly what a
@@ -63,8 +65,10 @@ int kt_getsockopt(struct bpf_sockopt *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
 	struct kt_tuple_key key = {};
-	struct kt_origin *o, *p;
-	__u32 local[4], remote[4];
+	struct kt_origin *o;
+	__u32 local[4], remote[4], addr[4];
+	__u16 port;
+	bool v4;
 	__u64 netns;
 
 	if (ctx->optname != KT_SO_ORIGINAL_DST || (ctx->level != SOL_IP && ctx->level != SOL_IPV6))
@@ -76,29 +80,27 @@ int kt_getsockopt(struct bpf_sockopt *ctx)
 		return 1;
 
 	o = bpf_sk_storage_get(&kt_origins, sk, 0, 0);
-	if (o && o->kind != KT_ORIGIN_DNS)
-		return kt_answer(ctx, o->addr, o->port, o->family == KT_FAMILY_V4);
-
-	kt_sock_ends(sk, local, remote);
-	key.netns = netns;
-	__builtin_memcpy(key.client, remote, sizeof(key.client));
-	__builtin_memcpy(key.server, local, sizeof(key.server));
-	key.client_port = sk->dst_port;
-	key.server_port = bpf_htons((__u16)sk->src_port);
-	p = bpf_map_lookup_elem(&kt_pending, &key);
-	if (p) {
-		struct kt_origin copy = *p;
-
-		bpf_map_delete_elem(&kt_pending, &key);
-		o = bpf_sk_storage_get(&kt_origins, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (o) {
-			*o = copy;
-			o->kind = KT_ORIGIN_ACCEPTED;
-		}
-		return kt_answer(ctx, copy.addr, copy.port, copy.family == KT_FAMILY_V4);
+	if (!o || o->kind == KT_ORIGIN_DNS) {
+		kt_sock_ends(sk, local, remote);
+		key.netns = netns;
+		__builtin_memcpy(key.client, remote, sizeof(key.client));
+		__builtin_memcpy(key.server, local, sizeof(key.server));
+		key.client_port = sk->dst_port;
+		key.server_port = bpf_htons((__u16)sk->src_port);
+		o = bpf_map_lookup_elem(&kt_pending, &key);
 	}
-
-	if (ctx->retval == 0)
-		return 1;
-	return kt_answer(ctx, local, bpf_htons((__u16)sk->src_port), kt_is_v4_mapped(local));
+	if (o) {
+		__builtin_memcpy(addr, o->addr, sizeof(addr));
+		port = o->port;
+		v4 = o->family == KT_FAMILY_V4;
+	} else {
+		if (ctx->retval == 0)
+			return 1;
+		__builtin_memcpy(addr, local, sizeof(addr));
+		port = bpf_htons((__u16)sk->src_port);
+		v4 = kt_is_v4_mapped(local);
+	}
+	/* One call site: clang would otherwise merge the context stores of several copies into one
+	 * store through a computed context pointer, which the verifier rejects. */
+	return kt_answer(ctx, addr, port, v4);
 }
