@@ -5,7 +5,8 @@
  * TCP_CONNECT_CB (client, right before the SYN, local port already chosen): a socket that
  * connect4/6 redirected gets its origin copied into kt_pending under the connection's tuple,
  * where the sidecar's getsockopt on the accepted end finds it; any other connection to loopback
- * removes what an earlier connection may have left under the same tuple.
+ * removes what an earlier connection may have left under the same tuple (a redirected
+ * connection the sidecar never asked about), so it never inherits a stale origin.
  *
  * TCP_LISTEN_CB (in the listen() syscall, so the current task is the caller): the sidecar's
  * listening sockets go into kt_listeners, where the per-namespace sk_lookup program finds the

@@ -7,10 +7,10 @@
  *   1. the origin in the socket's storage (a redirected client socket, or an accepted socket
  *      answered before), else
  *   2. the origin that connect4/6 + sockops left in kt_pending under this connection's tuple
- *      (the sidecar's accepted end of a redirected connection). The entry is left for the LRU to
- *      reclaim (deleting it and caching the answer in the socket's storage would cost more than
- *      the lookup); a connect to loopback that is not redirected clears any entry left under its
- *      tuple (sockops.bpf.c), so a later connection never inherits a stale origin; else
+ *      (the sidecar's accepted end of a redirected connection). It is moved into the socket's
+ *      storage: repeated calls get the same answer, and the LRU map stays mostly empty, so
+ *      inserting the next connection's entry does not have to evict one (measured: eviction
+ *      cost the connecting side more than the delete and the storage cost here), else
  *   3. the kernel's answer if it had one (conntrack, e.g. rules of another tool), else
  *   4. the socket's own local address: an inbound connection steered by sk_lookup keeps the
  *      destination the peer used (pod:80) as its local address, which is exactly what a
@@ -88,6 +88,19 @@ int kt_getsockopt(struct bpf_sockopt *ctx)
 		key.client_port = sk->dst_port;
 		key.server_port = bpf_htons((__u16)sk->src_port);
 		o = bpf_map_lookup_elem(&kt_pending, &key);
+		if (o) {
+			struct kt_origin c = *o, *cached;
+
+			bpf_map_delete_elem(&kt_pending, &key);
+			cached =
+			    bpf_sk_storage_get(&kt_origins, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+			if (cached) {
+				*cached = c;
+				cached->kind = KT_ORIGIN_ACCEPTED;
+			}
+			__builtin_memcpy(addr, c.addr, sizeof(addr));
+			return kt_answer(ctx, addr, c.port, c.family == KT_FAMILY_V4);
+		}
 	}
 	if (o) {
 		__builtin_memcpy(addr, o->addr, sizeof(addr));
