@@ -15,8 +15,8 @@ KT_UPDATE_GOLDEN=1 "$BUILD_DIR/tests/golden/kt_golden_tests" --gtest_filter='Sce
 # The eBPF plans (*.ebpf) include facts of the pod's namespace, so their runner builds a fixed
 # throwaway namespace for each scenario: that needs root.
 if [[ $(id -u) -eq 0 ]]; then
-  cmake --build "$BUILD_DIR" -j 2 --target kt_ebpf_e2e_tests >&2
-  KT_UPDATE_GOLDEN=1 "$BUILD_DIR/tests/ebpf/kt_ebpf_e2e_tests" --gtest_filter='Scenarios/EbpfGolden.*' >&2
+  cmake --build "$BUILD_DIR" -j 2 --target kt_ebpf_kernel_tests >&2
+  KT_UPDATE_GOLDEN=1 "$BUILD_DIR/tests/ebpf/kt_ebpf_kernel_tests" --gtest_filter='Scenarios/EbpfGolden.*' >&2
 else
   echo "update-golden: not root: the *.ebpf files were not regenerated (run as root for them)" >&2
 fi

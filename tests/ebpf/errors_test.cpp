@@ -1,4 +1,4 @@
-// The documented failures of the eBPF backend (labels kernel, e2e): each is one clear error and
+// The documented failures of the eBPF backend (label kernel): each is one clear error and
 // leaves nothing attached or pinned.
 #include <bpf/bpf.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// eBPF dry-run golden files (labels kernel, e2e): every scenario of tests/golden/scenarios is run
+// eBPF dry-run golden files (label kernel): every scenario of tests/golden/scenarios is run
 // through `kuma-tproxy install --dry-run --backend ebpf` inside a fresh namespace shaped like a
 // pod (lo; eth0 with 10.0.0.2/24 and fd00::2/64, no link-local address), and stdout must equal
 // tests/golden/expected/<scenario>.ebpf. The eBPF plan includes facts of the namespace, so it
@@ -6,7 +6,7 @@
 // namespace cookie, the cgroup2 mount point, the embedded objects' sizes) are replaced by
 // placeholders before comparing.
 //
-// Regenerate: KT_UPDATE_GOLDEN=1 build/tests/ebpf/kt_ebpf_e2e_tests --gtest_filter='EbpfGolden*'
+// Regenerate: KT_UPDATE_GOLDEN=1 build/tests/ebpf/kt_ebpf_kernel_tests --gtest_filter='*EbpfGolden*'
 // (scripts/update-golden.sh does it too).
 #include <dirent.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // Install, re-install, uninstall and verify of the eBPF backend, several pods on one node, and
-// what is left in the kernel afterwards (labels kernel, e2e).
+// what is left in the kernel afterwards (label e2e).
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-// Real traffic through the eBPF backend (labels kernel, e2e): outbound, DNS, inbound, the
+// Real traffic through the eBPF backend (label e2e): outbound, DNS, inbound, the
 // exclusions and the loopback rules, for IPv4 and IPv6, each in a fresh pod/peer namespace pair
 // whose processes sit in the test's scratch cgroup.
 #include <gmock/gmock.h>
