@@ -6,8 +6,8 @@
 // namespace cookie, the cgroup2 mount point, the embedded objects' sizes) are replaced by
 // placeholders before comparing.
 //
-// Regenerate: KT_UPDATE_GOLDEN=1 build/tests/ebpf/kt_ebpf_kernel_tests --gtest_filter='*EbpfGolden*'
-// (scripts/update-golden.sh does it too).
+// Regenerate (as root): scripts/update-golden.sh, or
+//   KT_UPDATE_GOLDEN=1 build/tests/ebpf/kt_ebpf_kernel_tests --gtest_filter='*EbpfGolden*'
 #include <dirent.h>
 #include <unistd.h>
 
