@@ -16,3 +16,10 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "test.sh: not root: kernel and e2e tests will report themselves as skipped" >&2
 fi
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$JOBS" "$@"
+
+# The images: built with buildah and proven with real traffic (skips with a reason without buildah).
+if [[ $(id -u) -eq 0 && "${KT_SKIP_IMAGES:-0}" != 1 ]]; then
+  BUILD_DIR="$BUILD_DIR" scripts/test-images.sh
+else
+  echo "test.sh: image tests skipped (need root; KT_SKIP_IMAGES=${KT_SKIP_IMAGES:-0})" >&2
+fi
