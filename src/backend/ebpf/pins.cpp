@@ -174,14 +174,6 @@ Result<LinkInfo> linkInfo(int linkFd) {
     out.netnsIno = info.netns.netns_ino;
     out.attachType = info.netns.attach_type;
   }
-  if (info.prog_id != 0) {
-    sys::Fd prog(bpf_prog_get_fd_by_id(info.prog_id));
-    if (prog) {
-      bpf_prog_info pinfo{};
-      uint32_t plen = sizeof pinfo;
-      if (bpf_obj_get_info_by_fd(prog.get(), &pinfo, &plen) == 0) out.progName = pinfo.name;
-    }
-  }
   return out;
 }
 

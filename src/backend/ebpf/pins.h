@@ -53,7 +53,6 @@ Result<std::array<sys::Fd, kMapSpecs.size()>> openPinnedMaps(const PinLayout& la
 struct LinkInfo {
   uint32_t type = 0;  // BPF_LINK_TYPE_*
   uint32_t progId = 0;
-  std::string progName;
   uint32_t attachType = 0;
   uint64_t cgroupId = 0;  // BPF_LINK_TYPE_CGROUP
   uint32_t netnsIno = 0;  // BPF_LINK_TYPE_NETNS; 0 once the namespace is gone
