@@ -24,8 +24,15 @@ bool parseU64(std::string_view s, uint64_t& out) {
   return true;
 }
 
+// A list value names at most this many bad items and counts the rest: 16 KiB of bad items
+// would otherwise make a half-megabyte message.
+constexpr size_t kMaxItemErrors = 5;
+
 std::string joinErrors(const std::vector<std::string>& errors) {
-  return join(errors, "; ");
+  if (errors.size() <= kMaxItemErrors) return join(errors, "; ");
+  std::vector<std::string> shown(errors.begin(), errors.begin() + kMaxItemErrors);
+  return join(shown, "; ") + "; ... and " + std::to_string(errors.size() - kMaxItemErrors) +
+         " more invalid items";
 }
 
 bool hasControl(std::string_view s) {
@@ -173,7 +180,13 @@ Result<UidPortExclusion> parseUidExclusion(std::string_view text) {
   }
 
   if (!ports.empty() && ports != "*") {
-    for (const auto& item : splitList(ports, ',')) {
+    auto items = splitList(ports, ',');
+    // The ports of one entry are a port list: the same cap bounds the rules they expand to.
+    if (items.size() > kMaxPortEntries) {
+      return Error::config(std::to_string(items.size()) + " port entries; at most " +
+                           std::to_string(kMaxPortEntries) + " are accepted");
+    }
+    for (const auto& item : items) {
       KT_ASSIGN_OR_RETURN(auto r, parseUidPortItem(item));
       e.ports.push_back(r);
     }
