@@ -14,9 +14,10 @@
 namespace kt::sys {
 
 Result<std::unique_ptr<NetnsGuard>> NetnsGuard::enter(const std::string& path) {
+  // A no-op guard holds no namespace and never calls setns: dry-run works without privileges.
+  if (path.empty()) return std::unique_ptr<NetnsGuard>(new NetnsGuard(Fd()));
   Fd original(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!original) return Error::system("opening the current network namespace", errno);
-  if (path.empty()) return std::unique_ptr<NetnsGuard>(new NetnsGuard(std::move(original)));
 
   Fd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!target) {
@@ -35,6 +36,7 @@ Result<std::unique_ptr<NetnsGuard>> NetnsGuard::enter(const std::string& path) {
 }
 
 NetnsGuard::~NetnsGuard() {
+  if (!original_) return;
   if (::setns(original_.get(), CLONE_NEWNET) != 0) {
     // Cannot throw from a destructor and cannot continue safely in the wrong namespace.
     spdlog::critical("cannot return to the original network namespace: {}", std::strerror(errno));

@@ -1,14 +1,425 @@
 #include "backend/iptables/iptables_backend.h"
 
+#include <algorithm>
+#include <array>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "backend/iptables/interfaces.h"
+#include "backend/iptables/mode_choice.h"
+#include "backend/iptables/netfilter_probe.h"
+#include "backend/iptables/restore_input.h"
+#include "backend/iptables/saved_ruleset.h"
+#include "backend/iptables/tool_runner.h"
+#include "backend/iptables/tools.h"
+#include "iptables/builder.h"
+#include "iptables/render_iptables.h"
+
 namespace kt::backend::iptables {
 
-// Placeholder until the iptables backend lands (issue 3).
-Result<std::unique_ptr<Backend>> make(const config::Config&, config::Facts, Mode) {
-  return Error(ErrorKind::kUnsupported, "the iptables backend is not implemented yet");
+namespace {
+
+using config::Config;
+using config::Facts;
+
+constexpr Family kFamilies[] = {Family::kV4, Family::kV6};
+constexpr const char* kDockerOutputChain = "DOCKER_OUTPUT";
+
+size_t idx(Family f) {
+  return f == Family::kV4 ? 0 : 1;
 }
 
-std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config&) {
-  return {};
+std::string label(Mode m, Family f) {
+  return std::string(Tools::prefix(f)) + "-" + modeName(m);
+}
+
+RunSettings runSettings(const Config& cfg) {
+  RunSettings s;
+  s.waitSeconds = cfg.waitSeconds;
+  s.waitIntervalMicros = cfg.waitIntervalMicros;
+  s.retry = cfg.retry;
+  if (cfg.cniMode) {
+    s.sandbox = true;
+    // One lock per pod network namespace instead of the host-wide /run/xtables.lock (Kuma
+    // #7823): flock on the namespace file itself. /proc/self/ns/net is the same inode seen
+    // from the tool, which runs inside the namespace.
+    s.lockFile = cfg.netnsPath.empty() ? "/proc/self/ns/net" : cfg.netnsPath;
+  }
+  return s;
+}
+
+// The saved raw/nat/mangle tables of family f in mode m, or nullopt when none of them exists
+// (then no *-save run is needed: a fresh namespace costs nothing here).
+Result<std::optional<SavedRuleset>> readState(ToolRunner& runner, const Tools& tools) {
+  auto tables = existingTables(tools.mode, tools.family);
+  bool mustSave = true;
+  if (tables) {
+    mustSave = std::any_of(std::begin(kOurTables), std::end(kOurTables),
+                           [&](const char* t) { return tables->count(t) > 0; });
+  } else {
+    spdlog::debug("cannot list {} tables ({}); reading them with {}",
+                  label(tools.mode, tools.family), tables.error().message(), tools.save);
+  }
+  if (!mustSave) return std::optional<SavedRuleset>();
+  KT_ASSIGN_OR_RETURN(std::string text, runner.save(tools));
+  return std::optional<SavedRuleset>(SavedRuleset::parse(text));
+}
+
+// Save lines we would install for this configuration, with and without comments: how rules
+// installed with --disable-comments are recognized as ours.
+std::set<std::string> renderedLines(const rules::Model& m, Family f) {
+  std::set<std::string> out;
+  for (bool comments : {true, false}) {
+    for (const auto& t : rules::renderIptablesTables(m, f, rules::IptablesOptions{comments, false}))
+      for (const auto& r : t.rules)
+        out.insert(r.saveLine());
+  }
+  return out;
+}
+
+class IptablesBackend final : public Backend {
+ public:
+  struct FamilyState {
+    std::optional<Tools> tools;
+    // raw/nat/mangle before install (read by make()); nullopt = none of them existed.
+    std::optional<SavedRuleset> before;
+  };
+
+  IptablesBackend(Config cfg, Facts facts, Mode mode, std::array<FamilyState, 2> fams,
+                  ToolRunner runner)
+      : cfg_(std::move(cfg)),
+        facts_(std::move(facts)),
+        mode_(mode),
+        fams_(std::move(fams)),
+        runner_(std::move(runner)) {}
+
+  std::string name() const override {
+    return mode_ == Mode::kAuto ? "iptables" : std::string("iptables-") + modeName(mode_);
+  }
+
+  Result<std::string> render() override {
+    return rules::renderIptablesDryRun(rules::build(cfg_, facts_), options(cfg_.verbose));
+  }
+
+  Status install() override;
+  Result<VerifyReport> verify() override;
+  Status uninstall() override;
+
+ private:
+  rules::IptablesOptions options(bool verbose) const { return {cfg_.comments, verbose}; }
+  std::vector<Family> installFamilies() const {
+    std::vector<Family> out{Family::kV4};
+    if (facts_.ipv6) out.push_back(Family::kV6);
+    return out;
+  }
+  Status rollback(Family f, const std::vector<std::string>& touched);
+  bool changedSinceMake(Family f, const std::vector<std::string>& touched,
+                        const std::set<std::string>& matching);
+
+  Config cfg_;
+  Facts facts_;
+  Mode mode_;
+  std::array<FamilyState, 2> fams_;
+  ToolRunner runner_;
+};
+
+Status IptablesBackend::rollback(Family f, const std::vector<std::string>& touched) {
+  const Tools& tools = *fams_[idx(f)].tools;
+  spdlog::warn("restoring the previous {} rules", familyName(f));
+  // Restored without --noflush, so this replaces the touched tables wholesale: a rule a third
+  // party added in the few milliseconds since make() read them would be lost (Kuma's backup
+  // restore has the same window).
+  return runner_.restore(tools, rollbackInput(fams_[idx(f)].before, touched), /*noflush=*/false)
+      .context("rolling back " + std::string(familyName(f)) + " rules");
+}
+
+// Whether our part of the touched tables differs from what make() read: after a failed restore
+// this tells whether anything was committed (legacy and nft tools commit table by table).
+bool IptablesBackend::changedSinceMake(Family f, const std::vector<std::string>& touched,
+                                       const std::set<std::string>& matching) {
+  auto now = runner_.save(*fams_[idx(f)].tools);
+  if (!now) return true;  // unknown: assume the worst and restore
+  return oursDiffer(fams_[idx(f)].before, SavedRuleset::parse(*now), touched, matching);
+}
+
+Status IptablesBackend::install() {
+  rules::Model model = rules::build(cfg_, facts_);
+  bool addedPassthrough = false;
+  if (facts_.ipv6) {
+    // Envoy binds its IPv6 inbound passthrough connections to ::6; it must be local.
+    auto added = addPassthroughV6(facts_.loopbackIface);
+    if (!added) {
+      if (cfg_.ipFamilyModeExplicit) {
+        return std::move(added).takeError().context("IPv6 (dualstack was requested)");
+      }
+      spdlog::warn("{}; installing IPv4 rules only", added.error().message());
+      facts_.ipv6 = false;
+      model = rules::build(cfg_, facts_);
+    } else {
+      addedPassthrough = *added;
+    }
+  }
+
+  std::vector<std::pair<Family, std::vector<std::string>>> done;
+  for (Family f : installFamilies()) {
+    const Tools& tools = *fams_[idx(f)].tools;
+    std::vector<std::string> touched;
+    std::string input = installInput(rules::renderIptablesTables(model, f, options(false)),
+                                     fams_[idx(f)].before, renderedLines(model, f), touched);
+    if (input.empty()) continue;
+    if (cfg_.verbose) {
+      spdlog::info("{} input:\n{}", tools.restore, input);
+    } else {
+      spdlog::debug("{} input:\n{}", tools.restore, input);
+    }
+    Status st = runner_.restore(tools, input, /*noflush=*/true);
+    if (st) {
+      done.emplace_back(f, std::move(touched));
+      continue;
+    }
+    // All or nothing: this family may have committed some tables, earlier ones all of them.
+    Error err = std::move(st).takeError().context("installing " + std::string(familyName(f)) +
+                                                  " rules with " + label(mode_, f));
+    bool partial = changedSinceMake(f, touched, renderedLines(model, f));
+    if (f == Family::kV6 && mode_ == Mode::kNft) {
+      if (auto nat = probeIpv6Nat(mode_); !nat) {
+        // A namespace without IPv6 nat: like Kuma, go on with IPv4 alone, unless dualstack
+        // was asked for explicitly or IPv6 cannot be undone.
+        Status undo = partial ? rollback(f, touched) : okStatus();
+        if (!cfg_.ipFamilyModeExplicit && undo) {
+          spdlog::warn("IPv6 rules skipped: {}", nat.error().message());
+          if (addedPassthrough) {
+            if (auto rm = removePassthroughV6(facts_.loopbackIface); !rm) {
+              spdlog::warn("{}", rm.error().message());
+            }
+          }
+          facts_.ipv6 = false;
+          break;
+        }
+        partial = partial && !undo;
+        err = Error(err.kind(), err.message() + " (" + nat.error().message() + ")")
+                  .hint("use --ip-family-mode ipv4, or give the namespace working IPv6 nat");
+      }
+    }
+    if (partial) done.emplace_back(f, std::move(touched));
+    std::string rollbackProblems;
+    for (auto it = done.rbegin(); it != done.rend(); ++it) {
+      if (auto rb = rollback(it->first, it->second); !rb) {
+        rollbackProblems += "; " + rb.error().message();
+      }
+    }
+    if (addedPassthrough) {
+      if (auto rm = removePassthroughV6(facts_.loopbackIface); !rm) {
+        rollbackProblems += "; " + rm.error().message();
+      }
+    }
+    if (!rollbackProblems.empty()) {
+      return Error(err.kind(), err.message() + "; the rollback failed too" + rollbackProblems)
+          .hint("inspect with iptables-save / ip6tables-save and run `kuma-tproxy uninstall`");
+    }
+    return err;
+  }
+  spdlog::info("transparent proxy rules installed with {} ({}{}; {} program runs)", name(), "IPv4",
+               facts_.ipv6 ? " and IPv6" : " only", runner_.execs());
+  return okStatus();
+}
+
+Result<VerifyReport> IptablesBackend::verify() {
+  VerifyReport report;
+  rules::Model model = rules::build(cfg_, facts_);
+  for (Family f : kFamilies) {
+    if (!fams_[idx(f)].tools) continue;
+    const Tools& tools = *fams_[idx(f)].tools;
+    KT_ASSIGN_OR_RETURN(std::string text, runner_.save(tools));
+    SavedRuleset saved = SavedRuleset::parse(text);
+    bool expectAny = f == Family::kV4 || facts_.ipv6;
+    std::vector<rules::IptablesTable> expected;
+    if (expectAny) expected = rules::renderIptablesTables(model, f, options(false));
+    auto matching = renderedLines(model, f);
+    for (const char* name : kOurTables) {
+      const rules::IptablesTable* want = nullptr;
+      for (const auto& t : expected)
+        if (rules::tableName(t.table) == std::string_view(name)) want = &t;
+      auto diff = tableDifferences(std::string(familyName(f)) + " " + name, want, saved.find(name),
+                                   matching);
+      report.differences.insert(report.differences.end(), diff.begin(), diff.end());
+    }
+  }
+  return report;
+}
+
+Status IptablesBackend::uninstall() {
+  rules::Model model = rules::build(cfg_, facts_);
+  for (Family f : kFamilies) {
+    if (!fams_[idx(f)].tools) continue;
+    const Tools& tools = *fams_[idx(f)].tools;
+    KT_ASSIGN_OR_RETURN(auto state, readState(runner_, tools));
+    if (!state) continue;
+    UninstallInput in = uninstallInput(*state, renderedLines(model, f));
+    if (in.text.empty()) {
+      spdlog::debug("no {} rules of ours", label(mode_, f));
+      continue;
+    }
+    spdlog::debug("{} input:\n{}", tools.restore, in.text);
+    if (Status st = runner_.restore(tools, in.text, /*noflush=*/true); !st) {
+      return std::move(st).takeError().context("removing " + std::string(familyName(f)) +
+                                               " rules with " + label(mode_, f));
+    }
+    spdlog::info("removed {} rules and {} chains of ours with {}", in.rules, in.chains,
+                 label(mode_, f));
+  }
+  return okStatus();
+}
+
+// Which mode, and the IPv4 state of the chosen mode (read while choosing when needed).
+struct ModeDecision {
+  Mode mode;
+  Tools v4;
+  std::optional<SavedRuleset> before;
+};
+
+Result<ModeDecision> decideMode(Mode forced, ToolRunner& runner) {
+  if (forced != Mode::kAuto) {
+    auto tools = findTools(Family::kV4, forced, runner.execCounter());
+    if (!tools) {
+      return std::move(tools)
+          .takeError()
+          .context("--backend iptables-" + std::string(modeName(forced)))
+          .hint("install the iptables tools of that mode, or use --backend iptables");
+    }
+    spdlog::info("using {}: requested with --backend", label(forced, Family::kV4));
+    KT_ASSIGN_OR_RETURN(auto before, readState(runner, *tools));
+    return ModeDecision{forced, *tools, std::move(before)};
+  }
+  std::map<Mode, Result<Tools>> tools;
+  std::map<Mode, std::optional<SavedRuleset>> states;
+  ModeObservation obs[2];
+  for (Mode m : {Mode::kLegacy, Mode::kNft}) {
+    auto t = findTools(Family::kV4, m, runner.execCounter());
+    ModeObservation& o = obs[m == Mode::kLegacy ? 0 : 1];
+    o.toolsFound = t.ok();
+    tools.emplace(m, std::move(t));
+  }
+  if (obs[0].toolsFound && obs[1].toolsFound) {
+    // Only now does the existing state matter; in a fresh namespace it costs no program run.
+    for (Mode m : {Mode::kLegacy, Mode::kNft}) {
+      KT_ASSIGN_OR_RETURN(auto state, readState(runner, tools.at(m).value()));
+      ModeObservation& o = obs[m == Mode::kLegacy ? 0 : 1];
+      if (state) {
+        o.hasRules = state->hasRules();
+        const SavedTable* nat = state->find("nat");
+        o.dockerOutput = nat && nat->hasChain(kDockerOutputChain);
+      }
+      states[m] = std::move(state);
+    }
+  }
+  auto choice = chooseMode(obs[0], obs[1]);
+  if (!choice) {
+    std::string why;
+    for (auto& [m, t] : tools)
+      why += "; " + t.error().message();
+    return std::move(choice).takeError().context("iptables backend" + why);
+  }
+  if (choice->conflict) {
+    spdlog::warn(
+        "both iptables-legacy and iptables-nft have rules in this namespace; using {} ({})",
+        label(choice->mode, Family::kV4), choice->reason);
+  } else {
+    spdlog::info("using {}: {}", label(choice->mode, Family::kV4), choice->reason);
+  }
+  Tools chosen = tools.at(choice->mode).value();
+  std::optional<SavedRuleset> before;
+  if (states.count(choice->mode)) {
+    before = std::move(states[choice->mode]);
+  } else {
+    KT_ASSIGN_OR_RETURN(before, readState(runner, chosen));
+  }
+  return ModeDecision{choice->mode, std::move(chosen), std::move(before)};
+}
+
+// Why IPv6 rules cannot go in, or nullopt when they can (before probing the nat table).
+std::optional<std::string> ipv6Obstacle(Mode mode, const std::optional<Tools>& tools6,
+                                        const Result<Tools>& found, const InterfaceFacts& ifs) {
+  if (!tools6) return "no " + label(mode, Family::kV6) + " tools: " + found.error().message();
+  if (!ifs.nonLoopbackIpv6) return std::string("the namespace has no non-loopback IPv6 address");
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts, Mode mode) {
+  ToolRunner runner(runSettings(cfg));
+  std::array<IptablesBackend::FamilyState, 2> fams;
+  if (cfg.dryRun) {
+    // Dry-run prints what the configuration asks for, identically on every machine: no probes.
+    return std::unique_ptr<Backend>(
+        new IptablesBackend(cfg, std::move(facts), mode, std::move(fams), std::move(runner)));
+  }
+  KT_ASSIGN_OR_RETURN(ModeDecision d, decideMode(mode, runner));
+  fams[0].tools = d.v4;
+  fams[0].before = std::move(d.before);
+  // Docker's embedded DNS: the sidecar's DNS must go through DOCKER_OUTPUT (IPv4 nat).
+  if (fams[0].before) {
+    const SavedTable* nat = fams[0].before->find("nat");
+    facts.dockerOutputChain = nat && nat->hasChain(kDockerOutputChain);
+  }
+  if (facts.dockerOutputChain && cfg.dns.enabled && cfg.dns.captureAll &&
+      cfg.dns.conntrackZoneSplit) {
+    spdlog::warn(
+        "Docker's DOCKER_OUTPUT chain exists: the DNS conntrack zone split is disabled for IPv4");
+  }
+
+  KT_ASSIGN_OR_RETURN(InterfaceFacts ifs, readInterfaces());
+  facts.loopbackIface = ifs.loopback;
+  auto found6 = findTools(Family::kV6, d.mode, runner.execCounter());
+  if (found6) fams[1].tools = *found6;
+  if (facts.ipv6) {
+    auto why = ipv6Obstacle(d.mode, fams[1].tools, found6, ifs);
+    if (!why) {
+      // Read the state before probing: the legacy probe instantiates the ip6 nat table, and a
+      // table that exists costs a *-save run. The nft probe is expensive; install() runs it
+      // only if the IPv6 restore fails.
+      KT_ASSIGN_OR_RETURN(fams[1].before, readState(runner, *fams[1].tools));
+      if (d.mode == Mode::kLegacy) {
+        if (auto nat = probeIpv6Nat(d.mode); !nat) why = nat.error().message();
+      }
+    }
+    if (why) {
+      if (cfg.ipFamilyModeExplicit) {
+        return Error(ErrorKind::kUnsupported,
+                     "IPv6 rules were requested (dualstack) but cannot be installed: " + *why)
+            .hint("use --ip-family-mode ipv4, or give the namespace working IPv6");
+      }
+      spdlog::warn("IPv6 rules skipped: {}", *why);
+      facts.ipv6 = false;
+    }
+  }
+  return std::unique_ptr<Backend>(
+      new IptablesBackend(cfg, std::move(facts), d.mode, std::move(fams), std::move(runner)));
+}
+
+std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg) {
+  std::vector<std::unique_ptr<Backend>> out;
+  config::Facts facts;
+  if (!cfg.kumaDpUser.empty() &&
+      cfg.kumaDpUser.find_first_not_of("0123456789") == std::string::npos &&
+      cfg.kumaDpUser.size() <= 9) {
+    facts.kumaDpUid = static_cast<uint32_t>(std::stoul(cfg.kumaDpUser));
+  }
+  for (Mode m : {Mode::kLegacy, Mode::kNft}) {
+    ToolRunner runner(runSettings(cfg));
+    std::array<IptablesBackend::FamilyState, 2> fams;
+    for (Family f : kFamilies) {
+      if (auto t = findTools(f, m, runner.execCounter())) fams[idx(f)].tools = *t;
+    }
+    if (!fams[0].tools && !fams[1].tools) continue;
+    out.push_back(std::unique_ptr<Backend>(
+        new IptablesBackend(cfg, facts, m, std::move(fams), std::move(runner))));
+  }
+  return out;
 }
 
 }  // namespace kt::backend::iptables

@@ -5,10 +5,9 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/iptables/mode.h"
 
 namespace kt::backend::iptables {
-
-enum class Mode { kAuto, kLegacy, kNft };
 
 // Finds the binaries, picks legacy or nf_tables (mode kAuto: Kuma's heuristic, logged), checks
 // IPv6 usability and refines facts.

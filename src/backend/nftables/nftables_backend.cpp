@@ -1,14 +1,133 @@
 #include "backend/nftables/nftables_backend.h"
 
+#include <spdlog/spdlog.h>
+
+#include "backend/nftables/nft_installer.h"
+#include "iptables/builder.h"
+#include "iptables/nft_plan.h"
+#include "iptables/render_nft.h"
+#include "sys/netlink_addr.h"
+
 namespace kt::backend::nftables {
 
-// Placeholder until the nftables backend lands (issue 3).
-Result<std::unique_ptr<Backend>> make(const config::Config&, config::Facts) {
-  return Error(ErrorKind::kUnsupported, "the nftables backend is not implemented yet");
+namespace {
+
+// Envoy's inbound passthrough connects to the application from ::6; the address must exist.
+Cidr passthroughV6() {
+  IpAddress a;
+  a.family = Family::kV6;
+  a.bytes[15] = 6;
+  return Cidr::host(a);
 }
 
-std::unique_ptr<Backend> forUninstall(const config::Config&) {
-  return nullptr;
+class NftablesBackend final : public Backend {
+ public:
+  NftablesBackend(config::Config cfg, config::Facts facts)
+      : cfg_(std::move(cfg)), facts_(std::move(facts)) {}
+
+  std::string name() const override { return "nftables"; }
+
+  Result<std::string> render() override {
+    return rules::renderNft(rules::build(cfg_, facts_), rules::NftOptions{cfg_.comments, true});
+  }
+
+  Status install() override {
+    if (facts_.ipv6) {
+      auto s = sys::addAddress(facts_.loopbackIface, passthroughV6());
+      if (!s) {
+        if (cfg_.ipFamilyModeExplicit) {
+          return std::move(s).takeError().context("preparing IPv6 redirection");
+        }
+        spdlog::warn("cannot add ::6/128 to {} ({}); IPv6 traffic will not be redirected",
+                     facts_.loopbackIface, s.error().message());
+        facts_.ipv6 = false;
+      }
+    }
+    auto plan = currentPlan();
+    auto report = installPlan(plan);
+    if (!report) {
+      Error e = std::move(report).takeError();
+      if (e.kind() == ErrorKind::kPermission) {
+        return std::move(e).hint("installing rules needs root or CAP_NET_ADMIN");
+      }
+      return e;
+    }
+    if (report->unchanged) {
+      spdlog::info("nftables: table inet {} already matches the configuration; left as is",
+                   plan.table);
+      return {};
+    }
+    size_t elements = 0;
+    for (const auto& s : plan.sets)
+      elements += s.size();
+    spdlog::info("nftables: {} table inet {} ({} chains, {} rules, {} sets with {} elements{})",
+                 report->replaced ? "replaced" : "created", plan.table, plan.chains.size(),
+                 plan.ruleCount(), plan.sets.size(), elements, facts_.ipv6 ? "" : ", IPv4 only");
+    return {};
+  }
+
+  Result<VerifyReport> verify() override {
+    KT_ASSIGN_OR_RETURN(auto diffs, verifyPlan(currentPlan()));
+    return VerifyReport{std::move(diffs)};
+  }
+
+  Status uninstall() override {
+    KT_ASSIGN_OR_RETURN(bool existed, removeTable(rules::kNftTable));
+    if (existed) {
+      spdlog::info("nftables: removed table inet {}", rules::kNftTable);
+    } else {
+      spdlog::debug("nftables: table inet {} not present", rules::kNftTable);
+    }
+    return {};
+  }
+
+ private:
+  rules::NftPlan currentPlan() const {
+    return rules::lowerToNft(rules::build(cfg_, facts_), rules::NftLowerOptions{cfg_.comments});
+  }
+
+  config::Config cfg_;
+  config::Facts facts_;
+};
+
+// Decides whether IPv6 rules go in (Kuma: only when an interface other than loopback has an
+// IPv6 address; link-local counts).
+Status probeIpv6(const config::Config& cfg, config::Facts& facts) {
+  auto has = sys::hasNonLoopbackAddress(Family::kV6);
+  if (has.ok() && *has) return {};
+  if (cfg.ipFamilyModeExplicit) {
+    if (!has.ok()) return std::move(has).takeError().context("checking for IPv6 addresses");
+    return Error(ErrorKind::kUnsupported,
+                 "dualstack was requested but this network namespace has no IPv6 address on a "
+                 "non-loopback interface")
+        .hint("give the pod an IPv6 address, or use --ip-family-mode ipv4");
+  }
+  if (!has.ok()) {
+    spdlog::warn("cannot list IPv6 addresses ({}); IPv6 traffic will not be redirected",
+                 has.error().message());
+  } else {
+    spdlog::warn(
+        "no IPv6 address on a non-loopback interface; IPv6 traffic will not be "
+        "redirected");
+  }
+  facts.ipv6 = false;
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts) {
+  // A dry run prints the configuration as asked, independent of the machine it runs on.
+  if (!cfg.dryRun) {
+    if (auto lo = sys::loopbackInterface(); lo.ok()) facts.loopbackIface = *lo;
+    if (facts.ipv6) KT_TRY(probeIpv6(cfg, facts));
+  }
+  return std::unique_ptr<Backend>(new NftablesBackend(cfg, std::move(facts)));
+}
+
+std::unique_ptr<Backend> forUninstall(const config::Config& cfg) {
+  if (!nftablesAvailable()) return nullptr;
+  return std::make_unique<NftablesBackend>(cfg, config::Facts{});
 }
 
 }  // namespace kt::backend::nftables

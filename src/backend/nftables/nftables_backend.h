@@ -1,4 +1,9 @@
-// The native nftables backend: table inet kuma_mesh sent as one netlink batch (libnftnl + libmnl).
+// The native nftables backend: one `table inet kuma_mesh` (both families), sent as one netlink
+// batch with libnftnl + libmnl. No `nft` binary and no xtables lock at run time.
+//
+// render() prints the same plan install() sends (lowerToNft of the rule model), as an
+// `nft -f` script that replaces the table atomically; verify() reads the table back and diffs
+// it against that plan; uninstall() deletes the table.
 #pragma once
 
 #include <memory>
@@ -7,6 +12,9 @@
 
 namespace kt::backend::nftables {
 
+// Probes (unless cfg.dryRun) the loopback interface name and whether the namespace has IPv6:
+// without an IPv6 address on a non-loopback interface IPv6 rules are skipped with a warning,
+// or, when dualstack was asked for explicitly, make() fails.
 Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts);
 
 // For uninstall: null when nf_tables is unavailable in this kernel.

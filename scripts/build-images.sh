@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the init image and the CNI image from the Dockerfile with buildah, with no registry:
+# the base image debian:bookworm-slim is made once from the Debian mirror with debootstrap and
+# committed locally (cached in buildah's storage), then `buildah bud --pull-never` builds the
+# Dockerfile's targets against it. Prints the image sizes.
+#
+# usage: scripts/build-images.sh            (root; TAG defaults to dev)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TAG=${TAG:-dev}
+BASE=debian:bookworm-slim
+INIT_IMAGE=${INIT_IMAGE:-kuma-tproxy-init:$TAG}
+CNI_IMAGE=${CNI_IMAGE:-kuma-tproxy-cni:$TAG}
+export BUILDAH_ISOLATION=chroot
+
+log() { echo "build-images: $*" >&2; }
+
+for tool in buildah debootstrap; do
+  command -v "$tool" >/dev/null || { log "$tool is missing (scripts/install-deps.sh installs it)"; exit 1; }
+done
+[[ $(id -u) -eq 0 ]] || { log "needs root (buildah storage and debootstrap)"; exit 1; }
+
+if buildah inspect --type image "$BASE" >/dev/null 2>&1; then
+  log "base image $BASE: cached"
+else
+  log "base image $BASE: debootstrap --variant=minbase bookworm (once)"
+  rootfs=$(mktemp -d /tmp/kt-base-rootfs.XXXXXX)
+  ctr=""
+  cleanup() {
+    [[ -n "$ctr" ]] && buildah rm "$ctr" >/dev/null 2>&1 || true
+    rm -rf "$rootfs"
+  }
+  trap cleanup EXIT
+  debootstrap --variant=minbase bookworm "$rootfs" >&2
+  # Keep the base small and reproducible: no apt lists or caches, no docs.
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/usr/share/doc/*
+  ctr=$(buildah from scratch)
+  mnt=$(buildah mount "$ctr")
+  cp -a "$rootfs/." "$mnt/"
+  buildah umount "$ctr" >/dev/null
+  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd /bin/bash "$ctr"
+  buildah commit -q "$ctr" "$BASE" >/dev/null
+  cleanup
+  trap - EXIT
+fi
+
+for target in init cni; do
+  image=$INIT_IMAGE
+  [[ $target == cni ]] && image=$CNI_IMAGE
+  log "building target $target as $image"
+  buildah bud --pull-never --layers -q --target "$target" -t "$image" -f Dockerfile . >&2
+done
+
+# Machine output: one line per image with its uncompressed size.
+for image in "$INIT_IMAGE" "$CNI_IMAGE"; do
+  echo "$image $(buildah images --format '{{.Size}}' "$image" | head -n1)"
+done

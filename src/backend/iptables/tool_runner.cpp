@@ -1,0 +1,104 @@
+#include "backend/iptables/tool_runner.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "base/strings.h"
+
+namespace kt::backend::iptables {
+
+namespace {
+
+constexpr int kSandboxFailedExit = 126;
+constexpr const char* kSandboxFailedMessage = "child setup before exec failed";
+
+// Runs in the forked child before execve: system calls only.
+bool enterSandbox(void*) {
+  if (::unshare(CLONE_NEWNS) != 0) return false;
+  // Our mounts must not propagate back to the host's mount namespace.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+  if (::mount("/dev/null", "/etc/nsswitch.conf", nullptr, MS_BIND, nullptr) != 0 &&
+      errno != ENOENT) {
+    return false;
+  }
+  return true;
+}
+
+std::string baseName(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+}  // namespace
+
+Result<sys::ExecResult> ToolRunner::run(const std::string& path, std::vector<std::string> args,
+                                        const std::string& input) {
+  sys::ExecRequest req;
+  req.path = path;
+  req.args = std::move(args);
+  req.input = input;
+  if (!s_.lockFile.empty()) req.env.emplace_back("XTABLES_LOCKFILE", s_.lockFile);
+  if (s_.sandbox) req.childSetup = enterSandbox;
+  spdlog::debug("running {}", sys::commandLine(req.path, req.args));
+  ++execs_;
+  KT_ASSIGN_OR_RETURN(auto res, sys::run(req));
+  if (s_.sandbox && res.exitCode == kSandboxFailedExit &&
+      res.err.find(kSandboxFailedMessage) != std::string::npos) {
+    // Kuma's behaviour: a sandbox that cannot be set up (SELinux, no CAP_SYS_ADMIN) is not
+    // fatal; run without it from now on.
+    spdlog::warn("cannot set up the private mount namespace for {}; running without it",
+                 baseName(path));
+    s_.sandbox = false;
+    req.childSetup = nullptr;
+    ++execs_;
+    KT_ASSIGN_OR_RETURN(res, sys::run(req));
+  }
+  return res;
+}
+
+Result<std::string> ToolRunner::save(const Tools& t) {
+  KT_ASSIGN_OR_RETURN(auto res, run(t.save, {}, {}));
+  if (!res.success()) {
+    return Error::runtime(sys::commandLine(t.save, {}) + " failed: " + res.describe());
+  }
+  return std::move(res.out);
+}
+
+Status ToolRunner::restore(const Tools& t, const std::string& input, bool noflush) {
+  std::vector<std::string> args;
+  if (noflush) args.emplace_back("--noflush");
+  if (t.mode == Mode::kLegacy) {
+    args.push_back("--wait=" + std::to_string(s_.waitSeconds));
+    if (s_.waitIntervalMicros > 0) {
+      args.push_back("--wait-interval=" + std::to_string(s_.waitIntervalMicros));
+    }
+  }
+  const uint32_t attempts = s_.retry.maxRetries + 1;
+  std::string last;
+  for (uint32_t attempt = 1; attempt <= attempts; ++attempt) {
+    KT_ASSIGN_OR_RETURN(auto res, run(t.restore, args, input));
+    if (res.success()) return okStatus();
+    last = res.describe();
+    if (attempt == attempts) break;
+    spdlog::warn("[{}/{}] {} failed: {}; will try again in {} ms", attempt, attempts,
+                 sys::commandLine(t.restore, args), last, s_.retry.sleepBetweenRetries.count());
+    std::this_thread::sleep_for(s_.retry.sleepBetweenRetries);
+  }
+  auto err =
+      Error::runtime(sys::commandLine(t.restore, args) + " failed" +
+                     (attempts > 1 ? " " + std::to_string(attempts) + " times" : "") + ": " + last);
+  if (last.find("xtables lock") != std::string::npos) {
+    return std::move(err)
+        .kind(ErrorKind::kTransient)
+        .hint("another program holds the xtables lock" +
+              (s_.lockFile.empty() ? std::string() : " (" + s_.lockFile + ")") +
+              "; raise --wait or --max-retries, or find the program holding it");
+  }
+  return err;
+}
+
+}  // namespace kt::backend::iptables

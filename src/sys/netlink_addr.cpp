@@ -1,0 +1,185 @@
+#include "sys/netlink_addr.h"
+
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace kt::sys {
+
+namespace {
+
+struct MnlClose {
+  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
+};
+using MnlSocket = std::unique_ptr<mnl_socket, MnlClose>;
+
+Result<MnlSocket> openRoute() {
+  MnlSocket sock(mnl_socket_open(NETLINK_ROUTE));
+  if (!sock) return Error::system("opening a rtnetlink socket", errno);
+  if (mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
+    return Error::system("binding a rtnetlink socket", errno);
+  }
+  return sock;
+}
+
+using MessageFn = std::function<int(const nlmsghdr*)>;
+
+// Calls f on each attribute after the message's fixed header of `offset` bytes.
+template <class F>
+void forEachAttr(const nlmsghdr* nlh, size_t offset, F f) {
+  const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
+  const auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
+  while (mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)))) {
+    f(attr);
+    attr = mnl_attr_next(attr);
+  }
+}
+
+int dispatch(const nlmsghdr* nlh, void* data) {
+  return (*static_cast<MessageFn*>(data))(nlh);
+}
+
+// Sends the request in `req` and runs `onMessage` on every answer until the kernel is done.
+Status talk(mnl_socket* sock, nlmsghdr* req, MessageFn onMessage, const std::string& what) {
+  req->nlmsg_seq = static_cast<uint32_t>(std::time(nullptr));
+  if (mnl_socket_sendto(sock, req, req->nlmsg_len) < 0) return Error::system(what, errno);
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
+  const uint32_t portid = mnl_socket_get_portid(sock);
+  for (;;) {
+    ssize_t n = mnl_socket_recvfrom(sock, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::system(what, errno);
+    }
+    int ret = mnl_cb_run(buf.data(), static_cast<size_t>(n), req->nlmsg_seq, portid, dispatch,
+                         &onMessage);
+    if (ret < 0) return Error::system(what, errno);
+    if (ret == MNL_CB_STOP) return {};
+  }
+}
+
+struct Link {
+  std::string name;
+  unsigned flags = 0;
+};
+
+Result<std::map<uint32_t, Link>> listLinks(mnl_socket* sock) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETLINK;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  std::map<uint32_t, Link> links;
+  KT_TRY(talk(
+      sock, nlh,
+      [&](const nlmsghdr* m) {
+        const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(m));
+        Link l;
+        l.flags = ifi->ifi_flags;
+        forEachAttr(m, sizeof(*ifi), [&](const nlattr* attr) {
+          if (mnl_attr_get_type(attr) == IFLA_IFNAME &&
+              mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0) {
+            l.name = mnl_attr_get_str(attr);
+          }
+        });
+        links[static_cast<uint32_t>(ifi->ifi_index)] = std::move(l);
+        return MNL_CB_OK;
+      },
+      "listing network interfaces"));
+  return links;
+}
+
+}  // namespace
+
+Result<std::vector<InterfaceAddress>> listAddresses(Family family) {
+  KT_ASSIGN_OR_RETURN(auto sock, openRoute());
+  KT_ASSIGN_OR_RETURN(auto links, listLinks(sock.get()));
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETADDR;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+  ifa->ifa_family = family == Family::kV4 ? AF_INET : AF_INET6;
+  std::vector<InterfaceAddress> out;
+  KT_TRY(talk(
+      sock.get(), nlh,
+      [&](const nlmsghdr* m) {
+        const auto* a = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(m));
+        if (a->ifa_family != ifa->ifa_family) return MNL_CB_OK;
+        const size_t size = family == Family::kV4 ? 4 : 16;
+        InterfaceAddress ia;
+        ia.ifindex = a->ifa_index;
+        bool have = false;
+        forEachAttr(m, sizeof(*a), [&](const nlattr* attr) {
+          auto type = mnl_attr_get_type(attr);
+          // IFA_LOCAL is the interface's own address on point-to-point links; prefer it.
+          if (((type == IFA_ADDRESS && !have) || type == IFA_LOCAL) &&
+              mnl_attr_get_payload_len(attr) == size) {
+            ia.cidr.addr.family = family;
+            std::memcpy(ia.cidr.addr.bytes.data(), mnl_attr_get_payload(attr), size);
+            have = true;
+          }
+        });
+        if (!have) return MNL_CB_OK;
+        ia.cidr.prefix = a->ifa_prefixlen;
+        auto link = links.find(ia.ifindex);
+        if (link != links.end()) {
+          ia.ifname = link->second.name;
+          ia.loopback = link->second.flags & IFF_LOOPBACK;
+        }
+        out.push_back(std::move(ia));
+        return MNL_CB_OK;
+      },
+      std::string("listing ") + familyName(family) + " addresses"));
+  return out;
+}
+
+Result<bool> hasNonLoopbackAddress(Family family) {
+  KT_ASSIGN_OR_RETURN(auto addrs, listAddresses(family));
+  for (const auto& a : addrs)
+    if (!a.loopback) return true;
+  return false;
+}
+
+Result<std::string> loopbackInterface() {
+  KT_ASSIGN_OR_RETURN(auto sock, openRoute());
+  KT_ASSIGN_OR_RETURN(auto links, listLinks(sock.get()));
+  for (const auto& [index, link] : links)
+    if (link.flags & IFF_LOOPBACK) return link.name;
+  return Error(ErrorKind::kNotFound, "no loopback interface in this network namespace");
+}
+
+Status addAddress(const std::string& ifname, const Cidr& cidr) {
+  const std::string what = "adding " + cidr.str() + " to " + ifname;
+  unsigned index = if_nametoindex(ifname.c_str());
+  if (index == 0) return Error::system(what + ": no such interface", errno);
+  KT_ASSIGN_OR_RETURN(auto sock, openRoute());
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_NEWADDR;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+  auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+  ifa->ifa_family = cidr.family() == Family::kV4 ? AF_INET : AF_INET6;
+  ifa->ifa_prefixlen = cidr.prefix;
+  ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+  ifa->ifa_index = index;
+  const auto size = static_cast<uint16_t>(cidr.addr.size());
+  mnl_attr_put(nlh, IFA_LOCAL, size, cidr.addr.bytes.data());
+  mnl_attr_put(nlh, IFA_ADDRESS, size, cidr.addr.bytes.data());
+  auto s = talk(
+      sock.get(), nlh, [](const nlmsghdr*) { return MNL_CB_OK; }, what);
+  if (!s && s.error().errnum() == EEXIST) return {};
+  return s;
+}
+
+}  // namespace kt::sys

@@ -1,0 +1,196 @@
+// The nftables backend through the Backend interface (root, throwaway namespaces): IPv6 facts,
+// ::6 on loopback, install / verify / uninstall; and the rtnetlink address helpers it uses.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "backend/nftables/nftables_backend.h"
+#include "netns_fixture.h"
+#include "scenarios.h"
+#include "sys/netlink_addr.h"
+
+namespace kt::testing {
+namespace {
+
+#define REQUIRE_ROOT() \
+  if (!isRoot()) GTEST_SKIP() << "needs root to create network namespaces and load nftables rules"
+
+#define ASSERT_OK(expr)                                           \
+  do {                                                            \
+    auto&& ok_result_ = (expr);                                   \
+    ASSERT_TRUE(ok_result_.ok()) << ok_result_.error().message(); \
+  } while (0)
+
+std::unique_ptr<ScratchNetns> newNetns() {
+  auto ns = ScratchNetns::create();
+  EXPECT_TRUE(ns.ok()) << ns.error().message();
+  return ns.ok() ? std::move(*ns) : nullptr;
+}
+
+config::Facts factsFor(const config::Config& cfg) {
+  config::Facts f;
+  f.ipv6 = cfg.ipv6Requested();
+  return f;
+}
+
+std::string golden(const std::string& name) {
+  std::ifstream in(std::string(KT_NFT_GOLDEN_DIR) + "/" + name + ".nft");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(NftBackend, InstallVerifyUninstallWithIpv6) {
+  REQUIRE_ROOT();
+  auto ns = newNetns();
+  ASSERT_TRUE(ns);
+  ASSERT_OK(ns->addIpv6Interface());
+  config::Config cfg;
+  auto guard = ns->enter();
+  ASSERT_OK(guard);
+  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  ASSERT_OK(b);
+  auto& be = **b;
+  EXPECT_EQ(be.name(), "nftables");
+  auto text = be.render();
+  ASSERT_OK(text);
+  EXPECT_EQ(*text, golden("default")) << "install renders the dry-run script of the config";
+
+  ASSERT_OK(be.install());
+  auto lo = ns->check({"ip", "-6", "addr", "show", "dev", "lo"});
+  ASSERT_OK(lo);
+  EXPECT_NE(lo->find("inet6 ::6/128"), std::string::npos) << *lo;
+  auto listed = ns->check({"nft", "list", "table", "inet", "kuma_mesh"});
+  ASSERT_OK(listed);
+  EXPECT_NE(listed->find("meta nfproto ipv6 meta l4proto tcp redirect to :15010"),
+            std::string::npos);
+  auto report = be.verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok());
+
+  ASSERT_OK(be.install());  // a re-run replaces; ::6 already present is fine
+  report = be.verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok());
+
+  auto forUninstall = backend::nftables::forUninstall(cfg);
+  ASSERT_NE(forUninstall, nullptr);
+  ASSERT_OK(forUninstall->uninstall());
+  auto tables = ns->check({"nft", "list", "tables"});
+  ASSERT_OK(tables);
+  EXPECT_EQ(*tables, "");
+  ASSERT_OK(forUninstall->uninstall());  // nothing left: still a success
+  report = be.verify();
+  ASSERT_OK(report);
+  EXPECT_FALSE(report->ok());
+}
+
+TEST(NftBackend, NamespaceWithoutIpv6GetsIpv4RulesOnly) {
+  REQUIRE_ROOT();
+  auto ns = newNetns();
+  ASSERT_TRUE(ns);
+  config::Config cfg;
+  auto guard = ns->enter();
+  ASSERT_OK(guard);
+  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  ASSERT_OK(b);
+  ASSERT_OK((*b)->install());
+  auto listed = ns->check({"nft", "list", "table", "inet", "kuma_mesh"});
+  ASSERT_OK(listed);
+  EXPECT_EQ(listed->find("ip6"), std::string::npos) << *listed;
+  EXPECT_EQ(listed->find("ipv6"), std::string::npos) << *listed;
+  EXPECT_NE(listed->find("meta nfproto ipv4 meta l4proto tcp jump KUMA_MESH_OUTBOUND"),
+            std::string::npos)
+      << *listed;
+  auto lo = ns->check({"ip", "-6", "addr", "show", "dev", "lo"});
+  ASSERT_OK(lo);
+  EXPECT_EQ(lo->find("::6/128"), std::string::npos) << "no ::6 without IPv6 rules";
+  auto report = (*b)->verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok());
+}
+
+TEST(NftBackend, ExplicitDualstackWithoutIpv6IsAnError) {
+  REQUIRE_ROOT();
+  auto ns = newNetns();
+  ASSERT_TRUE(ns);
+  config::Config cfg;
+  cfg.ipFamilyModeExplicit = true;
+  auto guard = ns->enter();
+  ASSERT_OK(guard);
+  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().kind(), ErrorKind::kUnsupported);
+  EXPECT_NE(b.error().message().find("no IPv6 address"), std::string::npos);
+}
+
+TEST(NftBackend, DryRunDoesNotProbeTheMachine) {
+  REQUIRE_ROOT();
+  auto ns = newNetns();  // no IPv6 here, and nothing may be changed
+  ASSERT_TRUE(ns);
+  config::Config cfg;
+  cfg.dryRun = true;
+  cfg.ipFamilyModeExplicit = true;
+  auto guard = ns->enter();
+  ASSERT_OK(guard);
+  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  ASSERT_OK(b);
+  auto text = (*b)->render();
+  ASSERT_OK(text);
+  EXPECT_EQ(*text, golden("default"));
+  auto tables = ns->check({"nft", "list", "tables"});
+  ASSERT_OK(tables);
+  EXPECT_EQ(*tables, "");
+}
+
+TEST(NetlinkAddr, ListsProbesAndAddsAddresses) {
+  REQUIRE_ROOT();
+  auto ns = newNetns();
+  ASSERT_TRUE(ns);
+  {
+    auto guard = ns->enter();
+    ASSERT_OK(guard);
+    auto lo = sys::loopbackInterface();
+    ASSERT_OK(lo);
+    EXPECT_EQ(*lo, "lo");
+    auto has = sys::hasNonLoopbackAddress(Family::kV6);
+    ASSERT_OK(has);
+    EXPECT_FALSE(*has) << "only lo (::1) so far";
+  }
+  ASSERT_OK(ns->addIpv6Interface());
+  auto guard = ns->enter();
+  ASSERT_OK(guard);
+  auto has = sys::hasNonLoopbackAddress(Family::kV6);
+  ASSERT_OK(has);
+  EXPECT_TRUE(*has);
+  auto v6 = sys::listAddresses(Family::kV6);
+  ASSERT_OK(v6);
+  bool sawDummy = false, sawLoopback = false;
+  for (const auto& a : *v6) {
+    if (a.ifname == "kt0" && a.cidr.addr.str() == "fd00:200::1" && a.cidr.prefix == 64) {
+      sawDummy = !a.loopback;
+    }
+    if (a.ifname == "lo" && a.cidr.addr.str() == "::1") sawLoopback = a.loopback;
+  }
+  EXPECT_TRUE(sawDummy);
+  EXPECT_TRUE(sawLoopback);
+  auto v4 = sys::listAddresses(Family::kV4);
+  ASSERT_OK(v4);
+  bool sawV4 = false;
+  for (const auto& a : *v4)
+    sawV4 |= a.ifname == "kt0" && a.cidr.str() == "10.200.0.1/24";
+  EXPECT_TRUE(sawV4);
+
+  auto six = Cidr::parse("::6/128");
+  ASSERT_OK(six);
+  ASSERT_OK(sys::addAddress("lo", *six));
+  ASSERT_OK(sys::addAddress("lo", *six));  // already there: success
+  auto lo = ns->check({"ip", "-6", "addr", "show", "dev", "lo"});
+  ASSERT_OK(lo);
+  EXPECT_NE(lo->find("inet6 ::6/128"), std::string::npos) << *lo;
+  EXPECT_FALSE(sys::addAddress("kt-missing", *six).ok());
+}
+
+}  // namespace
+}  // namespace kt::testing
