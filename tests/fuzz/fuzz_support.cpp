@@ -22,10 +22,11 @@ namespace kt::fuzz {
 
 namespace {
 
-bool printableAscii(std::string_view s, bool allowNewline) {
+// Printable ASCII; line breaks (and tabs, nft indents with them) only when allowed.
+bool printableAscii(std::string_view s, bool allowLayout) {
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
-    if (c == '\n' && allowNewline) continue;
+    if ((c == '\n' || c == '\t') && allowLayout) continue;
     if (u < 0x20 || u >= 0x7f) return false;
   }
   return true;
@@ -68,18 +69,20 @@ void checkIptablesText(const std::string& text) {
   if (!printableAscii(text, true)) fail("iptables text has a control or non-ASCII byte", text);
   for (auto line : split(text, '\n')) {
     if (line.empty() || line == "### IPv4 ###" || line == "### IPv6 ###" || line == "COMMIT" ||
-        line == "*raw" || line == "*nat" || line == "*mangle" || startsWith(line, "# ")) {
+        line == "*raw" || line == "*nat" || line == "*mangle" || startsWith(line, "#")) {
       continue;
     }
+    if (line.find('\t') != std::string_view::npos) fail("iptables text has a tab", line);
     auto words = splitList(line, ' ');
-    if (words.size() >= 2 && (words[0] == "-N" || words[0][0] == ':')) {
-      std::string chain = words[0] == "-N" ? words[1] : words[0].substr(1);
+    if (words.size() >= 2 &&
+        (words[0] == "-N" || words[0] == "--new-chain" || words[0][0] == ':')) {
+      std::string chain = words[0][0] == ':' ? words[0].substr(1) : words[1];
       if (!knownChains().count(chain)) fail("iptables text declares a foreign chain", line);
       continue;
     }
-    if (words.size() < 2 || (words[0] != "-A" && words[0] != "-I")) {
-      fail("iptables text has an unexpected line", line);
-    }
+    bool rule = words.size() >= 2 && (words[0] == "-A" || words[0] == "--append" ||
+                                      words[0] == "-I" || words[0] == "--insert");
+    if (!rule) fail("iptables text has an unexpected line", line);
     if (!knownChains().count(words[1])) fail("iptables rule in a foreign chain", line);
     size_t jumps = 0;
     for (size_t i = 2; i < words.size(); ++i) {
