@@ -59,6 +59,7 @@ dicts() {
     pod_manifest) echo annotations yaml ;;
     config_file) echo config_file yaml ;;
     cli_flags) echo cli_flags ;;
+    iptables_save) echo iptables_save ;;
     kubeconfig) echo kubeconfig yaml ;;
     cni_net_conf | http_response) echo json ;;
     *) ;;
