@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/namespace_lock.h"
 #include "app/output.h"
 #include "app/privileges.h"
 #include "backend/backend.h"
@@ -50,6 +51,12 @@ Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verif
   // Entered before the backend is created: its probes (IPv6 usability, existing rules) must
   // look at the target namespace. Stays entered until this function returns.
   KT_ASSIGN_OR_RETURN(auto netns, sys::NetnsGuard::enter(cfg.netnsPath));
+  // Held until return, across the backend's probes and the apply: another run in this
+  // namespace must not change the state between our read and our write.
+  std::optional<sys::NetnsLock> lock;
+  if (!cfg.dryRun) {
+    KT_ASSIGN_OR_RETURN(lock, lockNamespace());
+  }
   KT_ASSIGN_OR_RETURN(auto backend, backend::make(cfg, std::move(facts)));
 
   if (cfg.dryRun) {

@@ -1,8 +1,9 @@
 // The install and verify commands.
 //
 // Flow: load the configuration -> disabled? say so -> gather facts -> (unless dry-run: require
-// CAP_NET_ADMIN) -> enter --netns -> create the backend (its probes run in the target namespace)
-// -> dry-run: print the rules / verify: compare with the kernel / else: apply.
+// CAP_NET_ADMIN) -> enter --netns -> (unless dry-run: lock the namespace, sys/netns_lock.h) ->
+// create the backend (its probes run in the target namespace) -> dry-run: print the rules /
+// verify: compare with the kernel / else: apply.
 #pragma once
 
 #include "base/result.h"

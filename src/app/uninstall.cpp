@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/namespace_lock.h"
 #include "app/output.h"
 #include "app/privileges.h"
 #include "backend/backend.h"
@@ -18,6 +19,11 @@ Status runUninstall(const config::LoadRequest& request, bool ebpfAll) {
   cfg.ebpf.uninstallAll = ebpfAll;
   if (!cfg.dryRun) KT_TRY(requireNetAdmin("removing the rules"));
   KT_ASSIGN_OR_RETURN(auto netns, sys::NetnsGuard::enter(cfg.netnsPath));
+  // Held until return: an install running meanwhile would otherwise re-add what we remove.
+  std::optional<sys::NetnsLock> lock;
+  if (!cfg.dryRun) {
+    KT_ASSIGN_OR_RETURN(lock, lockNamespace());
+  }
 
   // --backend iptables matches iptables-legacy and iptables-nft; the others match exactly.
   std::string wanted =

@@ -359,6 +359,8 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
         new IptablesBackend(cfg, std::move(facts), mode, std::move(fams), std::move(runner)));
   }
   KT_ASSIGN_OR_RETURN(ModeDecision d, decideMode(mode, runner));
+  // Before install() changes anything (it adds ::6 to loopback first).
+  KT_TRY(requireToolPrivileges(d.mode));
   fams[0].tools = d.v4;
   fams[0].before = std::move(d.before);
   // Docker's embedded DNS: the sidecar's DNS must go through DOCKER_OUTPUT (IPv4 nat).

@@ -1,14 +1,17 @@
 #include "backend/iptables/tool_runner.h"
 
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "base/strings.h"
+#include "sys/capabilities.h"
 
 namespace kt::backend::iptables {
 
@@ -34,6 +37,19 @@ std::string baseName(const std::string& path) {
 }
 
 }  // namespace
+
+Status requireToolPrivileges(Mode m) {
+  if (m != Mode::kLegacy) return okStatus();
+  KT_ASSIGN_OR_RETURN(bool raw, sys::hasEffectiveCapability(CAP_NET_RAW));
+  if (raw) return okStatus();
+  return Error(ErrorKind::kPermission,
+               "iptables-legacy needs the CAP_NET_RAW capability (its tools talk to the kernel "
+               "through a raw socket), which this process does not have")
+      .hint(
+          "add the NET_RAW capability to the container (Kuma's init container has NET_ADMIN "
+          "and NET_RAW), or use --backend iptables-nft or nftables, which need only "
+          "CAP_NET_ADMIN");
+}
 
 Result<sys::ExecResult> ToolRunner::run(const std::string& path, std::vector<std::string> args,
                                         const std::string& input) {
@@ -61,6 +77,7 @@ Result<sys::ExecResult> ToolRunner::run(const std::string& path, std::vector<std
 }
 
 Result<std::string> ToolRunner::save(const Tools& t) {
+  KT_TRY(requireToolPrivileges(t.mode).context("reading the rules with " + t.save));
   KT_ASSIGN_OR_RETURN(auto res, run(t.save, {}, {}));
   if (!res.success()) {
     return Error::runtime(sys::commandLine(t.save, {}) + " failed: " + res.describe());
@@ -69,6 +86,7 @@ Result<std::string> ToolRunner::save(const Tools& t) {
 }
 
 Status ToolRunner::restore(const Tools& t, const std::string& input, bool noflush) {
+  KT_TRY(requireToolPrivileges(t.mode).context("applying rules with " + t.restore));
   std::vector<std::string> args;
   if (noflush) args.emplace_back("--noflush");
   if (t.mode == Mode::kLegacy) {
@@ -92,13 +110,21 @@ Status ToolRunner::restore(const Tools& t, const std::string& input, bool noflus
       Error::runtime(sys::commandLine(t.restore, args) + " failed" +
                      (attempts > 1 ? " " + std::to_string(attempts) + " times" : "") + ": " + last);
   if (last.find("xtables lock") != std::string::npos) {
-    return std::move(err)
-        .kind(ErrorKind::kTransient)
-        .hint("another program holds the xtables lock" +
-              (s_.lockFile.empty() ? std::string() : " (" + s_.lockFile + ")") +
-              "; raise --wait or --max-retries, or find the program holding it");
+    // iptables' own message does not say which file it waited for; operators need it to find
+    // the holder (`fuser FILE`), and XTABLES_LOCKFILE moves it.
+    std::string lock = xtablesLockFile();
+    return Error(ErrorKind::kTransient, err.message() + " (xtables lock file " + lock + ")")
+        .hint("another program holds the xtables lock " + lock +
+              "; raise --wait or --max-retries, or find the program holding it (fuser " + lock +
+              ")");
   }
   return err;
+}
+
+std::string ToolRunner::xtablesLockFile() const {
+  if (!s_.lockFile.empty()) return s_.lockFile;
+  const char* env = std::getenv("XTABLES_LOCKFILE");
+  return env && *env ? env : "/run/xtables.lock";
 }
 
 }  // namespace kt::backend::iptables

@@ -25,6 +25,12 @@ struct RunSettings {
   std::string lockFile;
 };
 
+// Legacy tools reach the kernel through a raw socket: without CAP_NET_RAW they fail with
+// "Permission denied (you must be root)", which does not say what is missing. Succeeds for
+// mode kNft (netlink needs CAP_NET_ADMIN only); for kLegacy a kPermission error naming
+// CAP_NET_RAW when this process does not have it.
+Status requireToolPrivileges(Mode m);
+
 class ToolRunner {
  public:
   explicit ToolRunner(RunSettings s) : s_(std::move(s)) {}
@@ -34,6 +40,10 @@ class ToolRunner {
   // `*-restore [--noflush] [--wait=N [--wait-interval=M]]` with `input` on stdin, retried as
   // configured. The error names the tool, the attempt count and its message.
   Status restore(const Tools& t, const std::string& input, bool noflush);
+
+  // The lock file legacy tools use: RunSettings::lockFile, else $XTABLES_LOCKFILE, else
+  // iptables' default /run/xtables.lock.
+  std::string xtablesLockFile() const;
 
   // Programs started so far (the benchmark counts them).
   int execs() const { return execs_; }

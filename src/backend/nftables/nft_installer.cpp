@@ -22,7 +22,23 @@ using rules::NftPlan;
 struct TableState {
   uint32_t use = 0;  // chains + sets + stateful objects + flowtables
   uint32_t flags = 0;
+  uint32_t owner = 0;  // netlink port id of the owning socket (NFT_TABLE_F_OWNER), else 0
 };
+
+// The kernel lets only the owning socket change a table created with NFT_TABLE_F_OWNER (firewall
+// daemons create theirs so, and the table goes away when they exit). Its refusal, EPERM, would
+// otherwise read like a missing privilege.
+std::optional<Error> ownedTableError(const Error& e, const std::string& table,
+                                     const TableState& st) {
+  if (!(st.flags & NFT_TABLE_F_OWNER) || e.errnum() != EPERM) return std::nullopt;
+  return Error(ErrorKind::kRuntime,
+               "table inet " + table + " is owned by another program (netlink port id " +
+                   std::to_string(st.owner) +
+                   "), and the kernel lets only that program change it: " + e.message())
+      .hint(
+          "stop the program that created the table (a netlink port id is usually its pid) or "
+          "have it delete the table; nothing was changed");
+}
 
 // One GET: the table, or nullopt when it does not exist.
 Result<std::optional<TableState>> getTable(NftSocket& sock, const std::string& name) {
@@ -36,7 +52,10 @@ Result<std::optional<TableState>> getTable(NftSocket& sock, const std::string& n
         TablePtr t(nftnl_table_alloc());
         if (!t || nftnl_table_nlmsg_parse(nlh, t.get()) < 0) return MNL_CB_ERROR;
         found = TableState{nftnl_table_get_u32(t.get(), NFTNL_TABLE_USE),
-                           nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS)};
+                           nftnl_table_get_u32(t.get(), NFTNL_TABLE_FLAGS),
+                           nftnl_table_is_set(t.get(), NFTNL_TABLE_OWNER)
+                               ? nftnl_table_get_u32(t.get(), NFTNL_TABLE_OWNER)
+                               : 0};
         return MNL_CB_OK;
       });
   if (!s) {
@@ -340,6 +359,11 @@ Result<InstallReport> installPlan(const NftPlan& plan, const InstallOptions& opt
           continue;
         }
       }
+      if (existing) {
+        if (auto owned = ownedTableError(s.error(), plan.table, existing->state)) {
+          return std::move(*owned).context("installing table inet " + plan.table);
+        }
+      }
       return std::move(s).takeError().context("installing table inet " + plan.table);
     }
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -358,8 +382,18 @@ Result<std::vector<std::string>> verifyPlan(const NftPlan& plan) {
   KT_ASSIGN_OR_RETURN(auto existing, readTable(sock, plan.table));
   auto diffs = diffTables(plan.table, canonicalOf(objs), canonicalOf(existing));
   if (existing && existing->state.flags != 0) {
-    diffs.push_back("+ unexpected: table flags " + std::to_string(existing->state.flags) +
-                    " (dormant: its chains do not see packets)");
+    const TableState& st = existing->state;
+    std::vector<std::string> why;
+    if (st.flags & NFT_TABLE_F_DORMANT) why.emplace_back("dormant: its chains do not see packets");
+    if (st.flags & NFT_TABLE_F_OWNER) {
+      why.push_back("owned by netlink port " + std::to_string(st.owner) +
+                    ": only that program can change it");
+    }
+    std::string text;
+    for (const auto& w : why)
+      text += (text.empty() ? "" : "; ") + w;
+    diffs.push_back("+ unexpected: table flags " + std::to_string(st.flags) +
+                    (text.empty() ? "" : " (" + text + ")"));
   }
   return diffs;
 }
@@ -376,6 +410,9 @@ Result<bool> removeTable(const std::string& table) {
   auto s = sock.commit(batch);
   if (!s) {
     if (s.error().errnum() == ENOENT) return false;  // removed meanwhile
+    if (auto owned = ownedTableError(s.error(), table, *state)) {
+      return std::move(*owned).context("removing table inet " + table);
+    }
     return std::move(s).takeError().context("removing table inet " + table);
   }
   return true;

@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# Benchmark of kuma-tproxy (issue 3 "Benchmark", issue 4's data-path part). Not a test: it
+# prints tables, it asserts nothing. Run as root on an otherwise idle machine:
+#
+#   sudo scripts/bench.sh            # about 3-4 minutes with the defaults
+#
+# Part A, rule-apply latency (tests/bench/apply_timer.h): every sample gets a fresh network
+# namespace shaped like a pod (lo, eth0 with 10.0.0.1/24 and fd00::1/64; not timed), then
+# fork + setns + exec + wait of the method's commands is timed, then the namespace is deleted
+# and the kernel left to settle (not timed). Methods, each once per round in a rotating order:
+#   floor        a bare process start + setns (/bin/true)
+#   tproxy_start `kuma-tproxy version`: what starting the product binary costs by itself
+#   tproxy_nft   kuma-tproxy install --backend nftables      (the product, native netlink batch)
+#   tproxy_ipt   kuma-tproxy install --backend iptables      (the product, *-restore per family)
+#   restore      iptables-nft-restore + ip6tables-nft-restore of the same rules (what Kuma does)
+#   nft_f        nft -f of the same rules
+# The "same rules" come from `kuma-tproxy install --dry-run` of each backend. Tables give median,
+# p90, min-max and paired ratios (median over rounds of the per-round ratio) to floor and to
+# restore; the base config first, then with N excluded outbound ports and N excluded outbound
+# IPs for each N in $NS.
+#
+# Part B, data path (IPv4): new connections per second (tests/bench/conn_bench.h, 64 B each way,
+# one client, one single-threaded server) and bulk throughput (iperf3, one stream) per row, rows
+# interleaved in rotating order, ratios to `direct`:
+#   direct     no rules at all; the client connects to 127.0.0.1:15001
+#   iptables   kuma-tproxy install --backend iptables; the client connects to 10.0.0.2:9999
+#   nftables   kuma-tproxy install --backend nftables; same
+# A row is a setup function (setup_row_NAME) that fills ROW_NS, ROW_TARGET and optionally
+# ROW_CGROUP (cgroup v2 directory the row's client and server join first, e.g. for eBPF); to add
+# a row, define setup_row_NAME below and append NAME to ROWS (or set ROWS in the environment).
+# More apply methods (e.g. an eBPF install) go into extra_apply_methods.
+#
+# Environment knobs: REPS (part A base rounds, 25), SREPS (scaling rounds, 15), NS ("10 1000
+# 5000"), SETTLE_MS (30), BASE_FLAGS (install flags of the base config), CONN_REPS (7),
+# CONN_COUNT (20000), IPERF_REPS (5), IPERF_T (seconds per iperf3 run, 3), SKIP_APPLY=1,
+# SKIP_DATAPATH=1, ROWS, BUILD_DIR (build), JOBS, KUMA_SKIP_DEPS=1, OUT (raw samples TSV; default
+# a temporary file, removed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "bench.sh: needs root (network namespaces, netfilter): run it with sudo" >&2
+  exit 1
+fi
+
+REPS=${REPS:-25}
+SREPS=${SREPS:-15}
+NS=${NS:-"10 1000 5000"}
+SETTLE_MS=${SETTLE_MS:-30}
+# What a Kubernetes pod gets from a default control plane (kuma.md 2.6), with the uid explicit.
+BASE_FLAGS=${BASE_FLAGS:-"--kuma-dp-user=5678 --redirect-all-dns-traffic --exclude-inbound-ports=9001"}
+CONN_REPS=${CONN_REPS:-7}
+CONN_COUNT=${CONN_COUNT:-20000}
+IPERF_REPS=${IPERF_REPS:-5}
+IPERF_T=${IPERF_T:-3}
+read -r -a ROWS <<<"${ROWS:-direct iptables nftables}"
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+
+TPROXY=$(realpath -m "$BUILD_DIR/src/kuma-tproxy")
+TOOL=$(realpath -m "$BUILD_DIR/tests/e2e/kt-e2e")
+BENCH=$(realpath -m "$BUILD_DIR/tests/bench/kt-bench")
+
+WORK=$(mktemp -d "/tmp/ktbench-$$-XXXXXX")
+OUT=${OUT:-$WORK/samples.tsv}
+PREFIX=ktbench-$$
+PIDS=()
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  local ns
+  for ns in $(ip netns list | awk '{print $1}' | grep "^$PREFIX-" || true); do
+    ip netns delete "$ns" 2>/dev/null || true
+  done
+  for cg in "${ROW_CGROUP[@]}"; do
+    if [[ -n $cg ]]; then rmdir "$cg" 2>/dev/null || true; fi
+  done
+  rm -rf "$WORK"
+  exit "$rc"
+}
+declare -A ROW_NS=() ROW_TARGET=() ROW_CGROUP=()
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log() { echo "bench.sh: $*" >&2; }
+
+# --- build -------------------------------------------------------------------------------------
+scripts/install-deps.sh
+if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+log "building kuma-tproxy, kt-e2e and kt-bench"
+if ! build_log=$(cmake --build "$BUILD_DIR" -j "$JOBS" --target kuma-tproxy kt-e2e kt-bench 2>&1); then
+  echo "$build_log" >&2
+  exit 1
+fi
+
+# The pod-like shape of every namespace: eth0 is one end of a veth pair whose other end stays in
+# the namespace, so 10.0.0.2 routes via eth0 without any other namespace.
+cat >"$WORK/setup" <<'EOF'
+link set lo up
+link add eth0 type veth peer name eth1
+addr add 10.0.0.1/24 dev eth0
+addr add fd00::1/64 dev eth0 nodad
+link set eth1 up
+link set eth0 up
+EOF
+
+new_ns() {  # $1 = name suffix; prints the namespace path
+  local name=$PREFIX-$1
+  ip netns add "$name"
+  ip -n "$name" -batch "$WORK/setup"
+  echo "/run/netns/$name"
+}
+
+# --- part A: rule apply --------------------------------------------------------------------------
+# N excluded outbound ports (spaced so no two merge into a range) and N excluded outbound IPs,
+# as a config file: the lists are too long for one command-line value.
+exclusion_flags() {  # $1 = N; prints the extra install flags
+  local n=$1 i ports=() ips=() file=$WORK/exclusions-$1.yaml
+  ((n == 0)) && return 0
+  for ((i = 0; i < n; i++)); do
+    ports+=($((10000 + 3 * i)))
+    ips+=("10.200.$((i / 120)).$((2 * (i % 120) + 1))")
+  done
+  local IFS=,
+  printf 'redirect:\n  outbound:\n    excludePorts: [%s]\n    excludePortsForIPs: [%s]\n' \
+    "${ports[*]}" "${ips[*]}" >"$file"
+  echo "--config-file=$file"
+}
+
+# Writes the dry-run artifacts for `flags` into $2 (v4, v6, nft) and prints the methods file.
+# Fails (with kuma-tproxy's message on stderr) when kuma-tproxy rejects the configuration.
+make_methods() {  # $1 = flags, $2 = directory
+  local flags=$1 dir=$2 dry rc=0
+  mkdir -p "$dir"
+  dry=$(new_ns "dry-$RANDOM")
+  # shellcheck disable=SC2086 # flags are words on purpose
+  "$TPROXY" install --dry-run --backend=iptables $flags --netns "$dry" >"$dir/iptables.txt" \
+    2>"$dir/dry-run.err" || rc=1
+  # shellcheck disable=SC2086
+  ((rc != 0)) || "$TPROXY" install --dry-run --backend=nftables $flags --netns "$dry" \
+    >"$dir/nft" 2>>"$dir/dry-run.err" || rc=1
+  ip netns delete "$(basename "$dry")"
+  if ((rc != 0)); then
+    grep -v '^I ' "$dir/dry-run.err" >&2 || true
+    return 1
+  fi
+  # Kuma's dry-run format: "### IPv4 ###", the restore input, "### IPv6 ###", its input.
+  awk -v v4="$dir/v4" -v v6="$dir/v6" '
+    /^### IPv4 ###/ { out = v4; next }
+    /^### IPv6 ###/ { out = v6; next }
+    out != "" { print > out }' "$dir/iptables.txt"
+  touch "$dir/v6"
+  if ! grep -q COMMIT "$dir/v4" || ! grep -q table "$dir/nft"; then
+    log "the dry-run output in $dir does not look like rules; see $dir/iptables.txt and $dir/nft"
+    exit 1
+  fi
+  cat <<EOF
+method floor bare process start + setns (/bin/true)
+run true
+method tproxy_start kuma-tproxy version (the product binary's start alone)
+run $TPROXY version
+method tproxy_nft kuma-tproxy install --backend nftables
+run $TPROXY install --backend=nftables $flags
+method tproxy_ipt kuma-tproxy install --backend iptables
+run $TPROXY install --backend=iptables $flags
+method restore iptables-nft-restore + ip6tables-nft-restore
+run iptables-nft-restore --noflush < $dir/v4
+run ip6tables-nft-restore --noflush < $dir/v6
+method nft_f nft -f
+run nft -f $dir/nft
+EOF
+  extra_apply_methods "$flags" "$dir"
+}
+
+# Hook: print more "method"/"run" lines (see tests/bench/apply_timer.h) for a config.
+extra_apply_methods() { :; }
+
+apply_table() {  # $1 = group, $2 = title, $3 = flags, $4 = rounds
+  local dir=$WORK/$1 errors
+  if ! errors=$(make_methods "$3" "$dir" 2>&1 >"$WORK/$1.methods"); then
+    echo "== $2 =="
+    echo "not measured: kuma-tproxy rejects this configuration:"
+    while IFS= read -r line; do echo "  $line"; done <<<"$errors"
+    echo
+    return 0
+  fi
+  "$BENCH" apply --methods "$WORK/$1.methods" --setup "$WORK/setup" --reps "$4" \
+    --settle-ms "$SETTLE_MS" --title "$2" --baseline floor --baseline restore --raw "$OUT" \
+    --group "$1" --ns-prefix "$PREFIX-$1"
+  echo
+}
+
+if [[ ${SKIP_APPLY:-0} != 1 ]]; then
+  echo "Rule apply: fork + setns + exec + wait per sample, fresh namespace each, IPv4 + IPv6"
+  echo "base config: $BASE_FLAGS"
+  echo
+  apply_table base "base config, $REPS rounds" "$BASE_FLAGS" "$REPS"
+  for n in $NS; do
+    apply_table "n$n" "base config + $n excluded outbound ports and $n excluded outbound IPs, $SREPS rounds" \
+      "$BASE_FLAGS $(exclusion_flags "$n")" "$SREPS"
+  done
+fi
+
+# --- part B: data path ---------------------------------------------------------------------------
+start_bg() {  # starts a helper in the background and waits for its "ready" line
+  local fifo=$WORK/fifo-$RANDOM line=""
+  mkfifo "$fifo"
+  "$@" >"$fifo" &
+  PIDS+=($!)
+  read -r -t 10 line <"$fifo" || true
+  rm -f "$fifo"
+  [[ $line == ready ]] || { log "could not start: $*"; exit 1; }
+}
+
+placement() {  # $1 = row: the kt-e2e / kt-bench placement options of its processes
+  local args=(--netns "${ROW_NS[$1]}")
+  [[ -n ${ROW_CGROUP[$1]:-} ]] && args=(--cgroup "${ROW_CGROUP[$1]}" "${args[@]}")
+  echo "${args[@]}"
+}
+
+setup_row_direct() {
+  ROW_NS[direct]=$(new_ns row-direct)
+  ROW_TARGET[direct]=127.0.0.1:15001
+}
+setup_row_iptables() {
+  ROW_NS[iptables]=$(new_ns row-iptables)
+  # shellcheck disable=SC2086
+  "$TPROXY" install --backend=iptables $BASE_FLAGS --netns "${ROW_NS[iptables]}" 2>/dev/null
+  ROW_TARGET[iptables]=10.0.0.2:9999
+}
+setup_row_nftables() {
+  ROW_NS[nftables]=$(new_ns row-nftables)
+  # shellcheck disable=SC2086
+  "$TPROXY" install --backend=nftables $BASE_FLAGS --netns "${ROW_NS[nftables]}" 2>/dev/null
+  ROW_TARGET[nftables]=10.0.0.2:9999
+}
+
+rotated() {  # $1 = round: ROWS rotated by the round number
+  local r=$1 n=${#ROWS[@]} i
+  for ((i = 0; i < n; i++)); do echo "${ROWS[$(((i + r) % n))]}"; done
+}
+
+wait_listening() {  # $1 = row, $2 = port
+  local i
+  for ((i = 0; i < 100; i++)); do
+    # shellcheck disable=SC2046
+    if "$TOOL" $(placement "$1") exec -- ss -Hltn "sport = :$2" | grep -q LISTEN; then return 0; fi
+    sleep 0.05
+  done
+  log "nothing listens on :$2 in row $1"
+  exit 1
+}
+
+if [[ ${SKIP_DATAPATH:-0} != 1 ]]; then
+  for row in "${ROWS[@]}"; do "setup_row_$row"; done
+
+  # New connections per second: one conn-server on 15001 per row.
+  server_pids=()
+  for row in "${ROWS[@]}"; do
+    # shellcheck disable=SC2046
+    start_bg "$BENCH" $(placement "$row") conn-server --port 15001
+    server_pids+=("${PIDS[-1]}")
+  done
+  for ((r = 0; r < CONN_REPS; r++)); do
+    for row in $(rotated "$r"); do
+      # shellcheck disable=SC2046
+      v=$("$BENCH" $(placement "$row") --uid 1000 conn-client --to "${ROW_TARGET[$row]}" --count "$CONN_COUNT")
+      printf 'conn\t%s\t%d\t%s\n' "$row" "$r" "$v" >>"$OUT"
+    done
+  done
+  for pid in "${server_pids[@]}"; do kill "$pid"; wait "$pid" || true; done
+
+  # Bulk throughput: iperf3 server on 15001 per row.
+  for row in "${ROWS[@]}"; do
+    # shellcheck disable=SC2046
+    "$TOOL" $(placement "$row") exec -- iperf3 -s -p 15001 >/dev/null 2>&1 &
+    PIDS+=($!)
+    wait_listening "$row" 15001
+  done
+  for ((r = 0; r < IPERF_REPS; r++)); do
+    for row in $(rotated "$r"); do
+      host=${ROW_TARGET[$row]%:*}
+      port=${ROW_TARGET[$row]##*:}
+      # shellcheck disable=SC2046
+      json=$("$TOOL" $(placement "$row") --uid 1000 exec -- iperf3 -c "$host" -p "$port" -t "$IPERF_T" -O 1 -J)
+      v=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9)' <<<"$json")
+      printf 'iperf\t%s\t%d\t%s\n' "$row" "$r" "$v" >>"$OUT"
+    done
+  done
+
+  echo "Data path (IPv4): rows interleaved in rotating order; ratios are medians of per-round ratios"
+  echo
+  "$BENCH" summarize --input "$OUT" --group conn --unit conn/s --baseline direct --no-p90 \
+    --title "new connections per second ($CONN_COUNT per run, $CONN_REPS runs)"
+  echo
+  "$BENCH" summarize --input "$OUT" --group iperf --unit Gbit/s --baseline direct --no-p90 \
+    --title "bulk throughput (iperf3, 1 stream, ${IPERF_T}s, $IPERF_REPS runs)"
+fi

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The main job in one command: intercept a throwaway pod's traffic, show where it went, undo it.
+#
+#   sudo scripts/demo.sh [install flags...]        e.g.  sudo scripts/demo.sh --backend nftables
+#
+# Installs the dependencies (scripts/install-deps.sh), builds kuma-tproxy and the kt-e2e helper
+# if needed, then creates two network namespaces joined by a veth pair:
+#   pod   10.0.0.1 fd00::1   a fake sidecar (uid 5678) on 15001/15006/15010/15053,
+#                            the application's server (uid 1000) on :80
+#   peer  10.0.0.2 fd00::2   a server on :8080 and a DNS resolver on :53
+# runs `kuma-tproxy install` in the pod (default backend, your flags appended), shows where the
+# application's outbound, inbound and DNS traffic goes, runs `kuma-tproxy uninstall`, shows the
+# same traffic going direct, and removes everything it created (also on Ctrl-C or failure).
+# Environment: BUILD_DIR (default build), JOBS (build parallelism, default nproc),
+# KUMA_SKIP_DEPS=1 (skip install-deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "demo.sh: needs root (network namespaces, netfilter): run it with sudo" >&2
+  exit 1
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+TPROXY=$BUILD_DIR/src/kuma-tproxy
+TOOL=$BUILD_DIR/tests/e2e/kt-e2e
+
+POD=ktdemo-$$-pod
+PEER=ktdemo-$$-peer
+PIDS=()
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  ip netns delete "$POD" 2>/dev/null || true
+  ip netns delete "$PEER" 2>/dev/null || true
+  if ((rc == 0)); then echo; echo "done: namespaces and processes removed"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step() {
+  if [[ -t 1 ]]; then printf '\n\033[1m%s\033[0m\n' "$*"; else printf '\n%s\n' "$*"; fi
+}
+
+# --- dependencies and build (quiet unless something goes wrong) --------------------------------
+scripts/install-deps.sh
+if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
+  echo "demo.sh: configuring $BUILD_DIR" >&2
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+echo "demo.sh: building kuma-tproxy and kt-e2e" >&2
+if ! build_log=$(cmake --build "$BUILD_DIR" -j "$JOBS" --target kuma-tproxy kt-e2e 2>&1); then
+  echo "$build_log" >&2
+  echo "demo.sh: build failed" >&2
+  exit 1
+fi
+
+# --- the pod and its peer ----------------------------------------------------------------------
+ip netns add "$POD"
+ip netns add "$PEER"
+# Distinct interface indexes: see tests/e2e/harness/topology.cpp (IPv6 is usable at once).
+ip -n "$POD" link add eth0 index 11 type veth peer name eth0 index 12 netns "$PEER"
+ip -n "$POD" -batch - <<EOF
+link set lo up
+addr add 10.0.0.1/24 dev eth0
+addr add fd00::1/64 dev eth0 nodad
+link set eth0 up
+EOF
+ip -n "$PEER" -batch - <<EOF
+link set lo up
+addr add 10.0.0.2/24 dev eth0
+addr add fd00::2/64 dev eth0 nodad
+link set eth0 up
+EOF
+
+# Starts a kt-e2e server in the background and waits for its "ready" line.
+start() {
+  local fifo
+  fifo=$(mktemp -u "/tmp/ktdemo-$$-XXXXXX")
+  mkfifo "$fifo"
+  "$TOOL" "$@" >"$fifo" &
+  PIDS+=($!)
+  local line=""
+  read -r -t 10 line <"$fifo" || true
+  rm -f "$fifo"
+  if [[ $line != ready ]]; then
+    echo "demo.sh: could not start: kt-e2e $*" >&2
+    exit 1
+  fi
+}
+start --netns "/run/netns/$POD" --uid 5678 sidecar
+start --netns "/run/netns/$POD" --uid 1000 server --name app --port 80
+start --netns "/run/netns/$PEER" --uid 1000 server --name peer --port 8080 --dns-port 53
+
+# --- what to show ------------------------------------------------------------------------------
+# One line per attempt: what was tried, and where it ended up according to whoever answered.
+describe() {  # $1 = reply line of kt-e2e, or empty
+  local line=$1 port orig answer
+  case $line in
+    sidecar*)
+      port=$(sed -n 's/.* port=\([^ ]*\).*/\1/p' <<<"$line")
+      orig=$(sed -n 's/.* orig=\([^ ]*\).*/\1/p' <<<"$line")
+      echo "sidecar :$port, original destination $orig" ;;
+    server*)
+      echo "$(sed -n 's/.* name=\([^ ]*\).*/\1/p' <<<"$line") directly" ;;
+    dns*)
+      answer=$(sed -n 's/.*answer=\([^ ]*\).*/\1/p' <<<"$line")
+      case $answer in
+        10.99.99.99 | fd99::99) echo "the sidecar's DNS proxy ($answer)" ;;
+        10.88.88.88 | fd88::88) echo "the peer's resolver ($answer)" ;;
+        *) echo "unknown answer $answer" ;;
+      esac ;;
+    *) echo "no answer" ;;
+  esac
+}
+probe() {  # $1 = label, $2 = what, rest = kt-e2e arguments
+  local label=$1 what=$2 out
+  shift 2
+  out=$("$TOOL" "$@" --timeout-ms 2000 2>/dev/null) || true
+  printf '  %-9s %-30s -> %s\n' "$label" "$what" "$(describe "$out")"
+}
+show() {
+  local app=(--netns "/run/netns/$POD" --uid 1000)
+  local sidecar=(--netns "/run/netns/$POD" --uid 5678)
+  local peer=(--netns "/run/netns/$PEER" --uid 1000)
+  probe outbound "app -> 10.0.0.2:8080" "${app[@]}" connect --to 10.0.0.2:8080
+  probe outbound "app -> [fd00::2]:8080" "${app[@]}" connect --to "[fd00::2]:8080"
+  probe inbound "peer -> 10.0.0.1:80" "${peer[@]}" connect --to 10.0.0.1:80
+  probe inbound "peer -> [fd00::1]:80" "${peer[@]}" connect --to "[fd00::1]:80"
+  probe DNS "app asks 10.0.0.2:53" "${app[@]}" dns --to 10.0.0.2:53
+  probe DNS "app asks [fd00::2]:53" "${app[@]}" dns --to "[fd00::2]:53" --type AAAA
+  probe sidecar "uid 5678 -> 10.0.0.2:8080" "${sidecar[@]}" connect --to 10.0.0.2:8080
+}
+
+echo
+echo "pod  $POD: 10.0.0.1 fd00::1, fake sidecar (uid 5678), app on :80 (uid 1000)"
+echo "peer $PEER: 10.0.0.2 fd00::2, server on :8080, DNS resolver on :53"
+
+install_args=(install --netns "/run/netns/$POD" --kuma-dp-user=5678 --redirect-all-dns-traffic "$@")
+step "kuma-tproxy ${install_args[*]}"
+if ! "$TPROXY" "${install_args[@]}"; then
+  echo "demo.sh: kuma-tproxy install failed (see above)" >&2
+  exit 1
+fi
+show
+
+uninstall_args=(uninstall --netns "/run/netns/$POD")
+step "kuma-tproxy ${uninstall_args[*]}"
+if ! "$TPROXY" "${uninstall_args[@]}"; then
+  echo "demo.sh: kuma-tproxy uninstall failed (see above)" >&2
+  exit 1
+fi
+show
