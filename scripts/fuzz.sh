@@ -46,7 +46,7 @@ done
 # executions per second).
 max_len() {
   case $1 in
-    annotations_file | config_file | pod_manifest | cni_net_conf | kubeconfig | http_response) echo 16384 ;;
+    annotations_file | config_file | pod_manifest | cni_stdin | conflist | kubeconfig | http_response) echo 16384 ;;
     setting_value) echo 1024 ;;
     *) echo 4096 ;;
   esac
@@ -61,7 +61,7 @@ dicts() {
     cli_flags) echo cli_flags ;;
     iptables_save) echo iptables_save ;;
     kubeconfig) echo kubeconfig yaml ;;
-    cni_net_conf | http_response) echo json ;;
+    cni_stdin | conflist | http_response) echo json ;;
     *) ;;
   esac
 }
