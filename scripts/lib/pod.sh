@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A throwaway "pod" and "peer" for scripts (sourced by demo.sh and test-images.sh; the C++ e2e suites
 # use tests/e2e/harness instead). Needs root and the kt-e2e helper ($TOOL).
 #
@@ -6,10 +7,16 @@
 #
 # The caller sets POD, PEER and TOOL, calls pod_create, pod_start_services, then probes; pod_cleanup
 # (from the caller's EXIT trap) stops the processes and deletes the namespaces. With POD_CGROUP set
-# (a cgroup v2 directory, host view) every process of the pod runs in it: the eBPF backend
-# intercepts only processes below its --ebpf-cgroup-path.
+# (a cgroup v2 directory, host view), the pod's processes (sidecar, app server, app and sidecar
+# probes) run in that cgroup, as the eBPF backend's cgroup programs need.
 
 POD_PIDS=()
+POD_CGROUP=${POD_CGROUP:-}
+
+pod_place() {  # the kt-e2e placement options of a process in the pod, as uid $1
+  [[ -n $POD_CGROUP ]] && printf '%s\n' --cgroup "$POD_CGROUP"
+  printf '%s\n' --netns "/run/netns/$POD" --uid "$1"
+}
 
 pod_create() {
   ip netns add "$POD"
@@ -45,14 +52,8 @@ pod_start() {
   fi
 }
 
-# kt-e2e placement options of a process in the pod.
-pod_place() {
-  if [[ -n ${POD_CGROUP:-} ]]; then printf '%s\n' --cgroup "$POD_CGROUP"; fi
-  printf '%s\n' --netns "/run/netns/$POD" --uid "$1"
-}
-
 pod_start_services() {
-  local -a sidecar app
+  local sidecar app
   mapfile -t sidecar < <(pod_place 5678)
   mapfile -t app < <(pod_place 1000)
   pod_start "${sidecar[@]}" sidecar
