@@ -508,6 +508,10 @@ ChainPtr buildChain(const std::string& table, const rules::NftChain& c) {
 
 }  // namespace
 
+std::string RuleObject::text() const {
+  return rules::renderNftRule(*source);
+}
+
 TablePtr tableRef(const std::string& table) {
   TablePtr t(nftnl_table_alloc());
   if (!t) return t;
@@ -561,7 +565,7 @@ Result<NftObjects> buildObjects(const NftPlan& plan) {
         nftnl_rule_set_data(r.get(), NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud.buf.get()),
                             nftnl_udata_buf_len(ud.buf.get()));
       }
-      out.rules.push_back(RuleObject{std::move(r), c.name, i, rules::renderNftRule(pr), pr.tag});
+      out.rules.push_back(RuleObject{std::move(r), c.name, i, &pr});
     }
   }
   return out;
