@@ -3,9 +3,10 @@
 # kuma-tproxy runs once per pod start (init container, CNI ADD), so its start-up is part of
 # every install. With shared libraries the dynamic loader resolves thousands of symbols of
 # libstdc++, spdlog, fmt, yaml-cpp and libnftnl before main(); that was most of a bare start.
-# ON: link statically whatever Debian ships as an archive (libnftnl, libbpf with libelf and libz,
-# yaml-cpp), compile spdlog in (src/base/spdlog_lib.cpp) with fmt header-only, and link libstdc++
-# and libgcc statically into the program. glibc and libmnl (no archive in Debian) stay shared.
+# ON: link statically whatever Debian ships as an archive (libnftnl, libbpf with libelf and
+# libz, yaml-cpp, OpenSSL), compile spdlog in (src/base/spdlog_lib.cpp) with fmt header-only,
+# and link libstdc++ and libgcc statically into the program. glibc and libmnl (no archive in
+# Debian) stay shared.
 # OFF (distribution packages): the system's shared libraries, as found by pkg-config and CMake.
 #
 # Defines: spdlog::spdlog and yaml-cpp (the same target names in both modes), kt_program_link
@@ -42,6 +43,11 @@ function(kt_prefer_archives prefix)
 endfunction()
 kt_prefer_archives(LIBNFTNL)
 kt_prefer_archives(LIBBPF)
+
+# OpenSSL (the CNI plugin's API client; src/cni finds it): its archives, when installed. The
+# shared libcrypto alone cost more relocations at start than the rest of the program, and the
+# plugin binary that cni-install copies to a node then needs no libssl there.
+set(OPENSSL_USE_STATIC_LIBS TRUE)
 
 find_library(KT_YAML_CPP_ARCHIVE NAMES libyaml-cpp.a)
 if(KT_YAML_CPP_ARCHIVE)

@@ -20,6 +20,9 @@
 
 namespace kt::rules {
 
+// Every rule comment both renderers write starts with this (followed by the rule's tag).
+inline constexpr const char* kCommentPrefix = "kuma/mesh/transparent/proxy/";
+
 enum class Table { kRaw, kNat, kMangle };
 
 // Every chain we put rules in. Built-in chains are netfilter hooks; the others are ours.

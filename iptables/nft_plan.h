@@ -23,7 +23,6 @@
 namespace kt::rules {
 
 inline constexpr const char* kNftTable = "kuma_mesh";
-inline constexpr const char* kCommentPrefix = "kuma/mesh/transparent/proxy/";
 
 // Key types of our named sets. All of them have `flags interval`: a plain inet_service set
 // loads in quadratic time (the kernel's bitmap backend walks all elements on every insert).

@@ -13,7 +13,6 @@
 
 namespace kt::rules {
 
-inline constexpr const char* kCommentPrefix = "kuma/mesh/transparent/proxy/";
 // Our chain names all start with this (KUMA_MESH_INBOUND, ...).
 inline constexpr const char* kChainPrefix = "KUMA_MESH_";
 // A multiport match takes at most 15 ports; a range counts as two.

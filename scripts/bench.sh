@@ -14,6 +14,11 @@
 #   tproxy_ipt   kuma-tproxy install --backend iptables      (the product, *-restore per family)
 #   restore      iptables-nft-restore + ip6tables-nft-restore of the same rules (what Kuma does)
 #   nft_f        nft -f of the same rules
+#   ebpf_first   kuma-tproxy install --backend ebpf on a node without our pins: probes, loads and
+#                attaches the node-wide programs, then configures the pod (a `prepare` step, not
+#                timed, runs uninstall --ebpf-all before each sample)
+#   ebpf_pod     kuma-tproxy install --backend ebpf on a node where they are attached: only the
+#                pod's entry and its sk_lookup program
 # The "same rules" come from `kuma-tproxy install --dry-run` of each backend. Tables give median,
 # p90, min-max and paired ratios (median over rounds of the per-round ratio) to floor, to
 # restore and to tproxy_nft; the base config first, then with N excluded outbound ports and N
@@ -30,16 +35,18 @@
 #   direct     no rules at all; the client connects to 127.0.0.1:15001
 #   iptables   kuma-tproxy install --backend iptables; the client connects to 10.0.0.2:9999
 #   nftables   kuma-tproxy install --backend nftables; same
+#   ebpf       kuma-tproxy install --backend ebpf, client and server in a scratch cgroup v2
+#              directory (the attach point); same
 # A row is a setup function (setup_row_NAME) that fills ROW_NS, ROW_TARGET and optionally
 # ROW_CGROUP (cgroup v2 directory the row's client and server join first, e.g. for eBPF); to add
 # a row, define setup_row_NAME below and append NAME to ROWS (or set ROWS in the environment).
 # More apply methods (e.g. an eBPF install) go into extra_apply_methods.
 #
 # Environment knobs: REPS (part A base rounds, 25), SREPS (scaling rounds, 15), NS ("10 1000
-# 5000"), SETTLE_MS (30), BASE_FLAGS (install flags of the base config), CONN_REPS (7),
-# CONN_COUNT (20000), IPERF_REPS (5), IPERF_T (seconds per iperf3 run, 3), SKIP_APPLY=1,
-# SKIP_DATAPATH=1, ROWS, BUILD_DIR (build), JOBS, KUMA_SKIP_DEPS=1, OUT (raw samples TSV; default
-# a temporary file, removed).
+# 5000"), EXCL_VIA (flags or file, see exclusion_flags), SETTLE_MS (30), BASE_FLAGS (install
+# flags of the base config), CONN_REPS (7), CONN_COUNT (20000), IPERF_REPS (5), IPERF_T
+# (seconds per iperf3 run, 3), SKIP_APPLY=1, SKIP_DATAPATH=1, ROWS, BUILD_DIR (build), JOBS,
+# KUMA_SKIP_DEPS=1, OUT (raw samples TSV; default a temporary file, removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,7 +65,7 @@ CONN_REPS=${CONN_REPS:-7}
 CONN_COUNT=${CONN_COUNT:-20000}
 IPERF_REPS=${IPERF_REPS:-5}
 IPERF_T=${IPERF_T:-3}
-read -r -a ROWS <<<"${ROWS:-direct iptables nftables}"
+read -r -a ROWS <<<"${ROWS:-direct iptables nftables ebpf}"
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 
@@ -83,10 +90,22 @@ cleanup() {
   for cg in "${ROW_CGROUP[@]}"; do
     if [[ -n $cg ]]; then rmdir "$cg" 2>/dev/null || true; fi
   done
+  ebpf_cleanup
   rm -rf "$WORK"
   exit "$rc"
 }
 declare -A ROW_NS=() ROW_TARGET=() ROW_CGROUP=()
+
+# eBPF: one scratch cgroup v2 directory (the attach point, also the ebpf row's cgroup) and one
+# scratch bpffs for the whole run; uninstall --ebpf-all detaches everything before unmounting.
+EBPF_CG="" EBPF_FS=""
+ebpf_cleanup() {
+  if [[ -n $EBPF_FS ]] && mountpoint -q "$EBPF_FS"; then
+    "$TPROXY" uninstall --ebpf-all --ebpf-bpffs-path="$EBPF_FS" >/dev/null 2>&1 || true
+    umount "$EBPF_FS" || true
+  fi
+  if [[ -n $EBPF_CG ]]; then rmdir "$EBPF_CG" 2>/dev/null || true; fi
+}
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -103,6 +122,18 @@ if ! build_log=$(cmake --build "$BUILD_DIR" -j "$JOBS" --target kuma-tproxy kt-e
   echo "$build_log" >&2
   exit 1
 fi
+
+CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+if [[ -z $CG2 ]]; then
+  log "no cgroup v2 mounted: the eBPF rows need one"
+  exit 1
+fi
+EBPF_CG=$CG2/$PREFIX-ebpf
+mkdir "$EBPF_CG"
+EBPF_FS=$WORK/bpffs
+mkdir "$EBPF_FS"
+mount -t bpf bpf "$EBPF_FS"
+EBPF_FLAGS="--ebpf-cgroup-path=$EBPF_CG --ebpf-bpffs-path=$EBPF_FS --ebpf-instance-ip=10.0.0.1"
 
 # The pod-like shape of every namespace: eth0 is one end of a veth pair whose other end stays in
 # the namespace, so 10.0.0.2 routes via eth0 without any other namespace.
@@ -124,8 +155,11 @@ new_ns() {  # $1 = name suffix; prints the namespace path
 
 # --- part A: rule apply --------------------------------------------------------------------------
 # N excluded outbound ports (spaced so no two merge into a range, from 20000 up so that none is
-# a redirect port, which cannot be excluded) and N excluded outbound IPs, as a config file: the
-# lists are too long for one command-line value. N <= 15000.
+# a redirect port, which cannot be excluded) and N excluded outbound IPs. EXCL_VIA=flags (the
+# default) passes them as two flag values, as Kuma's injector passes them to kuma-init; a value
+# over one command-line argument's 128 KiB (N above about 9000) goes through a config file
+# instead. EXCL_VIA=file always uses a config file (YAML flow sequences: ConfigMap mode).
+# N <= 15000.
 exclusion_flags() {  # $1 = N; prints the extra install flags
   local n=$1 i ports=() ips=() file=$WORK/exclusions-$1.yaml
   ((n == 0)) && return 0
@@ -134,6 +168,10 @@ exclusion_flags() {  # $1 = N; prints the extra install flags
     ips+=("10.200.$((i / 120)).$((2 * (i % 120) + 1))")
   done
   local IFS=,
+  if [[ ${EXCL_VIA:-flags} == flags ]] && ((${#ips[*]} * 14 < 120000)); then
+    echo "--exclude-outbound-ports=${ports[*]} --exclude-outbound-ips=${ips[*]}"
+    return 0
+  fi
   printf 'redirect:\n  outbound:\n    excludePorts: [%s]\n    excludePortsForIPs: [%s]\n' \
     "${ports[*]}" "${ips[*]}" >"$file"
   echo "--config-file=$file"
@@ -184,8 +222,16 @@ EOF
   extra_apply_methods "$flags" "$dir"
 }
 
-# Hook: print more "method"/"run" lines (see tests/bench/apply_timer.h) for a config.
-extra_apply_methods() { :; }
+# Hook: print more "method"/"prepare"/"run" lines (see tests/bench/apply_timer.h) for a config.
+extra_apply_methods() {  # $1 = flags
+  cat <<EOF
+method ebpf_first kuma-tproxy install --backend ebpf, first pod on the node
+prepare $TPROXY uninstall --ebpf-all --ebpf-bpffs-path=$EBPF_FS
+run $TPROXY install --backend=ebpf $1 $EBPF_FLAGS
+method ebpf_pod kuma-tproxy install --backend ebpf, a further pod
+run $TPROXY install --backend=ebpf $1 $EBPF_FLAGS
+EOF
+}
 
 apply_table() {  # $1 = group, $2 = title, $3 = flags, $4 = rounds
   local dir=$WORK/$1 errors
@@ -255,6 +301,14 @@ setup_row_nftables() {
   # shellcheck disable=SC2086
   "$TPROXY" install --backend=nftables $BASE_FLAGS --netns "${ROW_NS[nftables]}" 2>/dev/null
   ROW_TARGET[nftables]=10.0.0.2:9999
+}
+
+setup_row_ebpf() {
+  ROW_NS[ebpf]=$(new_ns row-ebpf)
+  ROW_CGROUP[ebpf]=$EBPF_CG
+  # shellcheck disable=SC2086
+  "$TPROXY" install --backend=ebpf $BASE_FLAGS $EBPF_FLAGS --netns "${ROW_NS[ebpf]}" 2>/dev/null
+  ROW_TARGET[ebpf]=10.0.0.2:9999
 }
 
 rotated() {  # $1 = round: ROWS rotated by the round number

@@ -28,19 +28,13 @@ TOOL=$BUILD_DIR/tests/e2e/kt-e2e
 
 POD=ktdemo-$$-pod
 PEER=ktdemo-$$-peer
-PIDS=()
+# shellcheck source=scripts/lib/pod.sh
+source scripts/lib/pod.sh
 
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  ip netns delete "$POD" 2>/dev/null || true
-  ip netns delete "$PEER" 2>/dev/null || true
+  pod_cleanup
   if ((rc == 0)); then echo; echo "done: namespaces and processes removed"; fi
   exit "$rc"
 }
@@ -66,80 +60,33 @@ if ! build_log=$(cmake --build "$BUILD_DIR" -j "$JOBS" --target kuma-tproxy kt-e
 fi
 
 # --- the pod and its peer ----------------------------------------------------------------------
-ip netns add "$POD"
-ip netns add "$PEER"
-# Distinct interface indexes: see tests/e2e/harness/topology.cpp (IPv6 is usable at once).
-ip -n "$POD" link add eth0 index 11 type veth peer name eth0 index 12 netns "$PEER"
-ip -n "$POD" -batch - <<EOF
-link set lo up
-addr add 10.0.0.1/24 dev eth0
-addr add fd00::1/64 dev eth0 nodad
-link set eth0 up
-EOF
-ip -n "$PEER" -batch - <<EOF
-link set lo up
-addr add 10.0.0.2/24 dev eth0
-addr add fd00::2/64 dev eth0 nodad
-link set eth0 up
-EOF
-
-# Starts a kt-e2e server in the background and waits for its "ready" line.
-start() {
-  local fifo
-  fifo=$(mktemp -u "/tmp/ktdemo-$$-XXXXXX")
-  mkfifo "$fifo"
-  "$TOOL" "$@" >"$fifo" &
-  PIDS+=($!)
-  local line=""
-  read -r -t 10 line <"$fifo" || true
-  rm -f "$fifo"
-  if [[ $line != ready ]]; then
-    echo "demo.sh: could not start: kt-e2e $*" >&2
-    exit 1
-  fi
-}
-start --netns "/run/netns/$POD" --uid 5678 sidecar
-start --netns "/run/netns/$POD" --uid 1000 server --name app --port 80
-start --netns "/run/netns/$PEER" --uid 1000 server --name peer --port 8080 --dns-port 53
+pod_create
+pod_start_services
 
 # --- what to show ------------------------------------------------------------------------------
 # One line per attempt: what was tried, and where it ended up according to whoever answered.
-describe() {  # $1 = reply line of kt-e2e, or empty
-  local line=$1 port orig answer
-  case $line in
-    sidecar*)
-      port=$(sed -n 's/.* port=\([^ ]*\).*/\1/p' <<<"$line")
-      orig=$(sed -n 's/.* orig=\([^ ]*\).*/\1/p' <<<"$line")
-      echo "sidecar :$port, original destination $orig" ;;
-    server*)
-      echo "$(sed -n 's/.* name=\([^ ]*\).*/\1/p' <<<"$line") directly" ;;
-    dns*)
-      answer=$(sed -n 's/.*answer=\([^ ]*\).*/\1/p' <<<"$line")
-      case $answer in
-        10.99.99.99 | fd99::99) echo "the sidecar's DNS proxy ($answer)" ;;
-        10.88.88.88 | fd88::88) echo "the peer's resolver ($answer)" ;;
-        *) echo "unknown answer $answer" ;;
-      esac ;;
+describe() {  # $1 = pod_where result
+  case $1 in
+    sidecar*) read -r _ port orig <<<"$1"; echo "sidecar $port, original destination $orig" ;;
+    "direct "*) echo "${1#direct } directly" ;;
+    "dns sidecar") echo "the sidecar's DNS proxy" ;;
+    "dns peer") echo "the peer's resolver" ;;
     *) echo "no answer" ;;
   esac
 }
-probe() {  # $1 = label, $2 = what, rest = kt-e2e arguments
-  local label=$1 what=$2 out
+probe() {  # $1 = label, $2 = what, rest = pod_probe arguments
+  local label=$1 what=$2
   shift 2
-  out=$("$TOOL" "$@" --timeout-ms 2000 2>/dev/null) || true
-  printf '  %-9s %-30s -> %s\n' "$label" "$what" "$(describe "$out")"
+  printf '  %-9s %-30s -> %s\n' "$label" "$what" "$(describe "$(pod_probe "$@")")"
 }
 show() {
-  local app=(--netns "/run/netns/$POD" --uid 1000)
-  local sidecar=(--netns "/run/netns/$POD" --uid 5678)
-  local peer=(--netns "/run/netns/$PEER" --uid 1000)
-  probe outbound "app -> 10.0.0.2:8080" "${app[@]}" connect --to 10.0.0.2:8080
-  probe outbound "app -> [fd00::2]:8080" "${app[@]}" connect --to "[fd00::2]:8080"
-  probe inbound "peer -> 10.0.0.1:80" "${peer[@]}" connect --to 10.0.0.1:80
-  probe inbound "peer -> [fd00::1]:80" "${peer[@]}" connect --to "[fd00::1]:80"
-  probe DNS "app asks 10.0.0.2:53" "${app[@]}" dns --to 10.0.0.2:53
-  probe DNS "app asks [fd00::2]:53" "${app[@]}" dns --to "[fd00::2]:53" --type AAAA
-  probe sidecar "uid 5678 -> 10.0.0.2:8080" "${sidecar[@]}" connect --to 10.0.0.2:8080
+  probe outbound "app -> 10.0.0.2:8080" app connect --to 10.0.0.2:8080
+  probe outbound "app -> [fd00::2]:8080" app connect --to "[fd00::2]:8080"
+  probe inbound "peer -> 10.0.0.1:80" peer connect --to 10.0.0.1:80
+  probe inbound "peer -> [fd00::1]:80" peer connect --to "[fd00::1]:80"
+  probe DNS "app asks 10.0.0.2:53" app dns --to 10.0.0.2:53
+  probe DNS "app asks [fd00::2]:53" app dns --to "[fd00::2]:53" --type AAAA
+  probe sidecar "uid 5678 -> 10.0.0.2:8080" sidecar connect --to 10.0.0.2:8080
 }
 
 echo

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 flavor=$1 prefix=$2 out=$3
-mkdir -p "$out"/{usr/bin,usr/sbin,etc,tmp,run,var/run}
+mkdir -p "$out"/{usr/bin,usr/sbin,etc,tmp,run,var/run,proc,sys,dev}
 chmod 1777 "$out/tmp"
 
 copy() {  # copy a file keeping its absolute path

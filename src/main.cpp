@@ -18,6 +18,7 @@
 #include "app/install.h"
 #include "app/logging.h"
 #include "app/uninstall.h"
+#include "cni/entry.h"
 #include "config/cli.h"
 #include "config/input.h"
 #include "version.h"
@@ -92,12 +93,10 @@ int run(int argc, char** argv) {
   // ---- CNI dispatch point (issue 5, owned by the CNI engineer) ----
   // Invoked as `kuma-cni`, this binary is the CNI plugin: it speaks the CNI protocol (CNI_*
   // environment + network config on stdin -> result or error JSON on stdout) and must not go
-  // through the CLI below. The cni image also links /install-cni (the node installer) to it.
-  // Replace this placeholder with the calls into src/cni/.
-  if (prog == "kuma-cni" || prog == "install-cni") {
-    spdlog::error("{}: the CNI plugin is not part of this build yet", prog);
-    return kExitRuntime;
-  }
+  // through the CLI below.
+  if (prog == "kuma-cni") return kt::cni::runPlugin();
+  // The CNI image's entrypoint /install-cni (Kuma's name) is the node installer.
+  if (prog == "install-cni") return kt::cni::runInstaller();
 
   auto args = kt::app::normalizeArgs(raw);
   if (!args) return report(args.error());
@@ -122,6 +121,9 @@ int run(int argc, char** argv) {
   std::optional<UninstallOptions> uninstallOpts;
   defineWhenParsed(uninstall, uninstallOpts, filter);
   auto* version = cli.add_subcommand("version", "Print the version");
+  auto* cni = cli.add_subcommand("cni", "Run as the CNI plugin kuma-cni (CNI_* env, stdin)");
+  auto* cniInstall =
+      cli.add_subcommand("cni-install", "Install kuma-cni on this node and keep it chained");
 
   try {
     cli.parse(static_cast<int>(cargs.size()), cargs.data());
@@ -134,6 +136,9 @@ int run(int argc, char** argv) {
     std::printf("kuma-tproxy %s\n", KT_VERSION);
     return std::fflush(stdout) == 0 ? kExitOk : kExitRuntime;
   }
+  // The CNI side configures itself from CNI_* / installer variables (docs/cni.md).
+  if (cni->parsed()) return kt::cni::runPlugin();
+  if (cniInstall->parsed()) return kt::cni::runInstaller();
 
   // Logging: the subcommand's --log-level / --log-format win over the global ones.
   kt::app::LogOptions logOpts;

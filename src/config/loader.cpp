@@ -272,6 +272,25 @@ Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotat
   return finishOrError(merger, nullptr, cniMode, problems, warnings);
 }
 
+Result<Loaded> fromPodAnnotations(const std::map<std::string, std::string>& annotations,
+                                  const std::string& sourceName, bool cniMode) {
+  constexpr const char* kConfigKey = "traffic.kuma.io/transparent-proxy-config";
+  Problems problems;
+  std::vector<std::string> warnings;
+  Merger merger(problems, warnings);
+  Annotations in;
+  for (const auto& [key, value] : annotations) {
+    if (key == kConfigKey) {
+      merger.add(kFileLayer,
+                 configFileAssignments(value, sourceName + " annotation " + kConfigKey, problems));
+      continue;
+    }
+    in[key] = Annotation{value, Source{Source::Kind::kAnnotation, key, sourceName, 0}};
+  }
+  merger.add(kAnnotationLayer, annotationAssignments(in, problems, warnings));
+  return finishOrError(merger, nullptr, cniMode, problems, warnings);
+}
+
 std::string describeProvenance(const Loaded& loaded) {
   std::string out;
   for (const auto& s : settings()) {

@@ -65,6 +65,13 @@ Result<Loaded> load(const LoadRequest& req);
 Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotations,
                                const std::string& sourceName, bool cniMode);
 
+// fromAnnotations() for a pod that may carry Kuma's ConfigMap-mode configuration: the YAML of
+// annotation traffic.kuma.io/transparent-proxy-config (what the injector merged from the
+// ConfigMap and the control plane) is the config-file layer, the other annotations override it,
+// as in Kuma's ConfigMap precedence (annotation > ConfigMap). Used by the CNI plugin.
+Result<Loaded> fromPodAnnotations(const std::map<std::string, std::string>& annotations,
+                                  const std::string& sourceName, bool cniMode);
+
 // One line per setting that is not at its default, in table order:
 // "redirect.inbound.port = 15007 (flag --redirect-inbound-port)".
 std::string describeProvenance(const Loaded& loaded);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <cstdio>
 
 #include "base/strings.h"
@@ -24,8 +23,15 @@ bool parseU64(std::string_view s, uint64_t& out) {
   return true;
 }
 
+// A list value names at most this many bad items and counts the rest: 16 KiB of bad items
+// would otherwise make a half-megabyte message.
+constexpr size_t kMaxItemErrors = 5;
+
 std::string joinErrors(const std::vector<std::string>& errors) {
-  return join(errors, "; ");
+  if (errors.size() <= kMaxItemErrors) return join(errors, "; ");
+  std::vector<std::string> shown(errors.begin(), errors.begin() + kMaxItemErrors);
+  return join(shown, "; ") + "; ... and " + std::to_string(errors.size() - kMaxItemErrors) +
+         " more invalid items";
 }
 
 bool hasControl(std::string_view s) {
@@ -173,7 +179,13 @@ Result<UidPortExclusion> parseUidExclusion(std::string_view text) {
   }
 
   if (!ports.empty() && ports != "*") {
-    for (const auto& item : splitList(ports, ',')) {
+    auto items = splitList(ports, ',');
+    // The ports of one entry expand to rules of their own: their cap bounds those rules.
+    if (items.size() > kMaxUidPortEntries) {
+      return Error::config(std::to_string(items.size()) + " port entries; at most " +
+                           std::to_string(kMaxUidPortEntries) + " are accepted");
+    }
+    for (const auto& item : items) {
       KT_ASSIGN_OR_RETURN(auto r, parseUidPortItem(item));
       e.ports.push_back(r);
     }
@@ -213,21 +225,34 @@ Result<std::chrono::milliseconds> parseGoDuration(std::string_view text) {
                          " is negative; a duration >= 0 is needed");
   }
   if (s.empty()) return bad();
-  long double totalNs = 0;
+  // Go's arithmetic, so that every value means the same nanoseconds as in Go: integers, and a
+  // fraction as float64(f) * (float64(unit) / scale) (0.51m is 30.6s exactly, not 30.599..s).
+  // Values beyond 2^63 ns are "too long" here (Go: invalid), checked before any overflow.
+  constexpr uint64_t kLimitNs = uint64_t{1} << 63;
+  uint64_t totalNs = 0;
+  bool tooLong = false;
   while (!s.empty()) {
     size_t i = 0;
-    long double whole = 0, frac = 0, scale = 1;
-    bool digits = false;
+    uint64_t whole = 0, frac = 0;
+    double scale = 1;
+    bool digits = false, wholeOverflow = false, fracFull = false;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      whole = whole * 10 + (s[i] - '0');
+      auto d = static_cast<uint64_t>(s[i] - '0');
+      if (whole > (kLimitNs - d) / 10) wholeOverflow = true;
+      if (!wholeOverflow) whole = whole * 10 + d;
       digits = true;
       ++i;
     }
     if (i < s.size() && s[i] == '.') {
       ++i;
       while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        frac = frac * 10 + (s[i] - '0');
-        scale *= 10;
+        // Like Go, digits past what fits are ignored (they are below a nanosecond).
+        auto d = static_cast<uint64_t>(s[i] - '0');
+        if (!fracFull && frac > (kLimitNs - d) / 10) fracFull = true;
+        if (!fracFull) {
+          frac = frac * 10 + d;
+          scale *= 10;
+        }
         digits = true;
         ++i;
       }
@@ -237,32 +262,43 @@ Result<std::chrono::milliseconds> parseGoDuration(std::string_view text) {
     while (u < s.size() && s[u] != '.' && (s[u] < '0' || s[u] > '9'))
       ++u;
     std::string_view unit = s.substr(i, u - i);
-    long double ns = 0;
+    uint64_t ns = 0;
     if (unit == "ns") {
       ns = 1;
     } else if (unit == "us" || unit == "\xc2\xb5s" || unit == "\xce\xbcs") {
-      ns = 1e3L;
+      ns = 1000;
     } else if (unit == "ms") {
-      ns = 1e6L;
+      ns = 1000 * 1000;
     } else if (unit == "s") {
-      ns = 1e9L;
+      ns = 1000 * 1000 * 1000;
     } else if (unit == "m") {
-      ns = 60e9L;
+      ns = 60ull * 1000 * 1000 * 1000;
     } else if (unit == "h") {
-      ns = 3600e9L;
+      ns = 3600ull * 1000 * 1000 * 1000;
     } else {
       return bad();
     }
-    totalNs += (whole + frac / scale) * ns;
-    if (totalNs > 1e18L) break;  // far beyond the limit; stop before overflowing
     s.remove_prefix(u);
+    if (tooLong) continue;  // keep checking the syntax of the rest
+    if (wholeOverflow || whole > kLimitNs / ns) {
+      tooLong = true;
+      continue;
+    }
+    uint64_t v = whole * ns;
+    if (frac > 0)
+      v += static_cast<uint64_t>(static_cast<double>(frac) * (static_cast<double>(ns) / scale));
+    if (v > kLimitNs - totalNs) {
+      tooLong = true;
+      continue;
+    }
+    totalNs += v;
   }
-  auto maxNs = static_cast<long double>(kMaxSleepBetweenRetries.count()) * 1e6L;
-  if (totalNs > maxNs) {
+  auto maxNs = static_cast<uint64_t>(kMaxSleepBetweenRetries.count()) * 1000 * 1000;
+  if (tooLong || totalNs > maxNs) {
     return Error::config("value " + quoteForMessage(text) + " is too long: at most " +
                          formatGoDuration(kMaxSleepBetweenRetries) + " is accepted");
   }
-  return std::chrono::milliseconds(static_cast<int64_t>(std::floor(totalNs / 1e6L)));
+  return std::chrono::milliseconds(static_cast<int64_t>(totalNs / (1000 * 1000)));
 }
 
 Result<uint32_t> parseUint(std::string_view text, uint32_t max) {

@@ -31,6 +31,10 @@ inline constexpr size_t kMaxValueBytes = 512 * 1024;
 inline constexpr size_t kMaxPortEntries = 65536;
 inline constexpr size_t kMaxCidrEntries = 10000;
 inline constexpr size_t kMaxUidExclusions = 64;
+// Most port entries in one uid exclusion. Kept small: the ports of every uid exclusion become
+// rules of their own (per protocol and family), so 64 entries of 65536 ports would be half a
+// million iptables rules.
+inline constexpr size_t kMaxUidPortEntries = 512;
 // Longest accepted sleep between retries.
 inline constexpr std::chrono::milliseconds kMaxSleepBetweenRetries = std::chrono::hours(1);
 

@@ -111,9 +111,9 @@ Result<double> timeMethod(const Method& m, int nsFd) {
          static_cast<double>(t1.tv_nsec - t0.tv_nsec) / 1e6;
 }
 
-// Untimed run of every command with its output captured, so a broken method fails loudly.
-Status validate(const Method& m, int nsFd) {
-  for (const auto& c : m.commands) {
+// Untimed run of `commands` with their output captured, so a broken method fails loudly.
+Status runUntimed(const Method& m, const std::vector<Command>& commands, int nsFd) {
+  for (const auto& c : commands) {
     std::string input;
     if (!c.stdinFile.empty()) {
       std::ifstream in(c.stdinFile, std::ios::binary);
@@ -134,6 +134,11 @@ Status validate(const Method& m, int nsFd) {
   return okStatus();
 }
 
+Status validate(const Method& m, int nsFd) {
+  KT_TRY(runUntimed(m, m.prepare, nsFd));
+  return runUntimed(m, m.commands, nsFd);
+}
+
 }  // namespace
 
 Result<std::vector<Method>> parseMethods(const std::string& text) {
@@ -151,9 +156,10 @@ Result<std::vector<Method>> parseMethods(const std::string& text) {
       std::vector<std::string> label(words.begin() + 2, words.end());
       m.label = label.empty() ? m.name : join(label, " ");
       methods.push_back(std::move(m));
-    } else if (words.front() == "run") {
-      if (methods.empty()) return Error::config(where + ": run before any method");
-      if (words.size() < 2) return Error::config(where + ": run needs a program");
+    } else if (words.front() == "run" || words.front() == "prepare") {
+      if (methods.empty())
+        return Error::config(where + ": " + words.front() + " before any method");
+      if (words.size() < 2) return Error::config(where + ": " + words.front() + " needs a program");
       Command c;
       std::vector<std::string> rest(words.begin() + 2, words.end());
       if (rest.size() >= 2 && rest[rest.size() - 2] == "<") {
@@ -162,9 +168,10 @@ Result<std::vector<Method>> parseMethods(const std::string& text) {
       }
       KT_ASSIGN_OR_RETURN(c.path, sys::findExecutable(words[1]));
       c.args = std::move(rest);
-      methods.back().commands.push_back(std::move(c));
+      auto& list = words.front() == "run" ? methods.back().commands : methods.back().prepare;
+      list.push_back(std::move(c));
     } else {
-      return Error::config(where + ": expected 'method' or 'run', got " + words.front());
+      return Error::config(where + ": expected 'method', 'prepare' or 'run', got " + words.front());
     }
   }
   for (const auto& m : methods) {
@@ -186,6 +193,7 @@ Result<std::vector<Sample>> runApplyBench(const ApplyOptions& opt) {
     for (size_t k = 0; k < count; ++k) {
       const Method& m = opt.methods[(k + static_cast<size_t>(round)) % count];
       KT_ASSIGN_OR_RETURN(auto ns, SampleNetns::make(nextName(), opt.setupBatch, opt.settle));
+      KT_TRY(runUntimed(m, m.prepare, ns->fd()));
       KT_ASSIGN_OR_RETURN(double ms, timeMethod(m, ns->fd()));
       samples.push_back({m.name, round, ms});
     }

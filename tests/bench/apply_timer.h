@@ -21,14 +21,16 @@ struct Command {
 };
 
 struct Method {
-  std::string name;   // short id used for ratios
-  std::string label;  // what the table shows
+  std::string name;              // short id used for ratios
+  std::string label;             // what the table shows
+  std::vector<Command> prepare;  // run before every sample, in its namespace, not timed
   std::vector<Command> commands;
 };
 
 // Parses a methods file:
 //   # comment
 //   method NAME LABEL WORDS...
+//   prepare PROGRAM ARGS... [< FILE]   (untimed, before each sample: e.g. reset node-wide state)
 //   run PROGRAM ARGS... [< FILE]
 // Programs are resolved like sys::findExecutable. Whitespace separates words; no quoting.
 Result<std::vector<Method>> parseMethods(const std::string& text);

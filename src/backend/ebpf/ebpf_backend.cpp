@@ -1,14 +1,313 @@
 #include "backend/ebpf/ebpf_backend.h"
 
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "backend/ebpf/host.h"
+#include "backend/ebpf/layout.h"
+#include "backend/ebpf/libbpf_util.h"
+#include "backend/ebpf/node.h"
+#include "backend/ebpf/objects.h"
+#include "backend/ebpf/pins.h"
+#include "backend/ebpf/plan.h"
+#include "backend/ebpf/pod.h"
+#include "base/strings.h"
+#include "sys/netlink_addr.h"
+#include "sys/netns.h"
+
 namespace kt::backend::ebpf {
 
-// Placeholder until the eBPF backend lands (issue 4).
-Result<std::unique_ptr<Backend>> make(const config::Config&, config::Facts) {
-  return Error(ErrorKind::kUnsupported, "the eBPF backend is not implemented yet");
+namespace {
+
+using config::Config;
+using config::Facts;
+
+const char* mapTypeName(bpf_map_type t) {
+  const char* s = libbpf_bpf_map_type_str(t);
+  return s != nullptr ? s : "?";
 }
 
-std::unique_ptr<Backend> forUninstall(const config::Config&) {
-  return nullptr;
+// --ebpf-instance-ip (the config stage already fell back to $<instanceIPEnvVarName>): one
+// address, or a comma list with one per family.
+Result<std::vector<IpAddress>> instanceIps(const Config& cfg) {
+  std::vector<IpAddress> out;
+  for (const auto& item : splitList(cfg.ebpf.instanceIp, ',')) {
+    auto ip = IpAddress::parse(item);
+    if (!ip) return std::move(ip).takeError().context("--ebpf-instance-ip");
+    out.push_back(*ip);
+  }
+  return out;
+}
+
+Result<PodFacts> gatherPodFacts(const Config& cfg) {
+  PodFacts pod;
+  KT_ASSIGN_OR_RETURN(pod.netnsCookie, currentNetnsCookie());
+  KT_ASSIGN_OR_RETURN(pod.localAddresses, interfaceAddresses());
+  KT_ASSIGN_OR_RETURN(pod.instanceIps, instanceIps(cfg));
+  if (!cfg.ebpf.tcAttachIface.empty()) {
+    KT_ASSIGN_OR_RETURN(pod.inboundIfindex, interfaceIndex(cfg.ebpf.tcAttachIface));
+    pod.inboundIface = cfg.ebpf.tcAttachIface;
+  }
+  return pod;
+}
+
+// Mirrors the rule backends: IPv6 is intercepted only if the namespace has IPv6 beyond ::1.
+Status refineIpv6(const Config& cfg, Facts& facts, const PodFacts& pod) {
+  if (!facts.ipv6) return okStatus();
+  bool has = std::any_of(
+      pod.localAddresses.begin(), pod.localAddresses.end(),
+      [](const LocalAddress& l) { return l.addr.family == Family::kV6 && !l.onLoopback; });
+  if (has) return okStatus();
+  if (cfg.ipFamilyModeExplicit) {
+    return Error(ErrorKind::kUnsupported,
+                 "IPv6 interception was requested (--ip-family-mode dualstack) but the pod's "
+                 "network namespace has no IPv6 address")
+        .hint("use --ip-family-mode ipv4 for IPv4-only pods");
+  }
+  spdlog::warn("eBPF: the pod's network namespace has no IPv6 address; IPv6 is not intercepted");
+  facts.ipv6 = false;
+  return okStatus();
+}
+
+std::string ms(std::chrono::steady_clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f ms", std::chrono::duration<double, std::milli>(d).count());
+  return buf;
+}
+
+bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
+
+class EbpfBackend final : public Backend {
+ public:
+  EbpfBackend(Config cfg, Facts facts, PodFacts pod, PodPlan plan)
+      : cfg_(std::move(cfg)),
+        facts_(std::move(facts)),
+        pod_(std::move(pod)),
+        plan_(std::move(plan)),
+        layout_(PinLayout::under(cfg_.ebpf.bpffsPath)),
+        source_{cfg_.ebpf.programsSourcePath} {}
+
+  std::string name() const override { return "ebpf"; }
+
+  Result<std::string> render() override {
+    std::ostringstream out;
+    out << "# eBPF plan (pin layout " << layoutDirName() << ")\n";
+    out << "objects:\n";
+    for (auto kind : {ObjectKind::kCgroup, ObjectKind::kNetns}) {
+      out << "  " << objectFileName(kind) << ": " << source_.describe(kind) << "\n";
+    }
+    auto cg = openCgroup2(cfg_.ebpf.cgroupPath);
+    out << "cgroup: " << cfg_.ebpf.cgroupPath
+        << (cg ? " (cgroup v2)" : " (not usable: " + cg.error().message() + ")") << "\n";
+    out << "bpffs: " << layout_.bpffs << "\n";
+    out << "node programs (attached once per node, shared by every pod):\n";
+    for (const auto& p : kCgroupPrograms) {
+      out << "  " << p.name << " -> " << p.hook << " at " << cfg_.ebpf.cgroupPath << ", pinned at "
+          << layout_.link(p.name) << "\n";
+    }
+    out << "pod program (attached to this network namespace):\n";
+    out << "  " << kSkLookupProgram << " -> sk_lookup, pinned at "
+        << layout_.podLink(plan_.netnsCookie) << "\n";
+    out << "maps (shared by every pod):\n";
+    for (const auto& m : kMapSpecs) {
+      out << "  " << m.name << " (" << mapTypeName(m.type) << ", key " << m.keySize << " B, value "
+          << m.valueSize << " B, max " << m.maxEntries << ") pinned at " << layout_.map(m.name)
+          << "\n";
+    }
+    out << "pod entry (kt_pods[" << plan_.netnsCookie << "]):\n";
+    for (const auto& line : describePlan(plan_))
+      out << "  " << line << "\n";
+    for (const auto& w : plan_.warnings)
+      out << "# warning: " << w << "\n";
+    return out.str();
+  }
+
+  Status install() override {
+    auto start = std::chrono::steady_clock::now();
+    KT_TRY(preparePassthroughV6());
+    KT_ASSIGN_OR_RETURN(CgroupDir cgroup, openCgroup2(cfg_.ebpf.cgroupPath));
+    bool mounted = false;
+    KT_TRY(ensureBpffs(layout_.bpffs, &mounted));
+    auto status = installLocked(cgroup, start);
+    if (!status && mounted) {
+      // Leave nothing behind: the bpffs we mounted holds nothing of ours after the rollback.
+      if (::umount2(layout_.bpffs.c_str(), MNT_DETACH) != 0) {
+        spdlog::warn("eBPF: could not unmount {}: {}", layout_.bpffs, std::strerror(errno));
+      }
+    }
+    return status;
+  }
+
+  Result<VerifyReport> verify() override {
+    VerifyReport report;
+    if (!isBpffs(layout_.bpffs) || !exists(layout_.root)) {
+      report.differences.push_back("- missing: eBPF pins at " + layout_.root);
+      return report;
+    }
+    for (const auto& other : otherLayoutDirs(layout_.bpffs)) {
+      report.differences.push_back("+ unexpected: pins of another layout version at " + other);
+    }
+    KT_ASSIGN_OR_RETURN(uint64_t cgroupId, cgroupIdOf(cfg_.ebpf.cgroupPath));
+    auto node = inspectNode(layout_, cgroupId);
+    report.differences.insert(report.differences.end(), node.differences.begin(),
+                              node.differences.end());
+    auto maps = openPinnedMaps(layout_);
+    if (!maps) return report;
+    KT_ASSIGN_OR_RETURN(uint64_t ino, sys::currentNetnsInode());
+    KT_ASSIGN_OR_RETURN(PodReadback back, readPod(layout_, *maps, plan_.netnsCookie, ino));
+    if (!back.linkAttached) report.differences.push_back("- missing: " + back.linkProblem);
+    if (!back.pod) {
+      report.differences.push_back("- missing: kt_pods entry of network namespace " +
+                                   std::to_string(plan_.netnsCookie));
+      return report;
+    }
+    PodPlan found;
+    found.netnsCookie = plan_.netnsCookie;
+    found.pod = *back.pod;
+    found.pod.gen = 0;
+    found.portSets = back.portSets;
+    found.addrs = back.addrs;
+    auto want = describePlan(plan_), got = describePlan(found);
+    std::set<std::string> wantSet(want.begin(), want.end()), gotSet(got.begin(), got.end());
+    for (const auto& l : want)
+      if (!gotSet.count(l)) report.differences.push_back("- missing: " + l);
+    for (const auto& l : got)
+      if (!wantSet.count(l)) report.differences.push_back("+ unexpected: " + l);
+    return report;
+  }
+
+  Status uninstall() override {
+    if (!isBpffs(layout_.bpffs)) return okStatus();
+    if (cfg_.ebpf.uninstallAll) {
+      // Our own version's lock keeps a concurrent install of this version out meanwhile.
+      std::optional<LayoutLock> lock;
+      if (exists(layout_.root)) {
+        KT_ASSIGN_OR_RETURN(LayoutLock l, LayoutLock::acquire(layout_));
+        lock.emplace(std::move(l));
+      }
+      for (const auto& dir : allLayoutDirs(layout_.bpffs)) {
+        KT_TRY(removePinTree(dir, /*detachLinks=*/true).context("uninstall --ebpf-all"));
+        spdlog::info("eBPF: detached and removed every pin under {}", dir);
+      }
+      return okStatus();
+    }
+    if (!exists(layout_.root)) return okStatus();
+    KT_ASSIGN_OR_RETURN(LayoutLock lock, LayoutLock::acquire(layout_));
+    KT_ASSIGN_OR_RETURN(uint64_t cookie, currentNetnsCookie());
+    auto maps = openPinnedMaps(layout_);
+    if (!maps) {
+      if (maps.error().kind() != ErrorKind::kNotFound) return std::move(maps).takeError();
+      // No maps: nothing can hold this pod's entry; only its link may be left.
+      return removePinTree(layout_.podDir(cookie), /*detachLinks=*/true);
+    }
+    KT_TRY(removePod(layout_, *maps, cookie).context("uninstalling the pod's eBPF configuration"));
+    spdlog::info(
+        "eBPF: removed the configuration of network namespace {} (node-wide programs "
+        "stay attached for other pods; `uninstall --ebpf-all` removes them)",
+        cookie);
+    return okStatus();
+  }
+
+ private:
+  Status installLocked(const CgroupDir& cgroup, std::chrono::steady_clock::time_point start) {
+    KT_TRY(checkNoOtherLayouts(layout_.bpffs));
+    KT_TRY(createLayoutDirs(layout_));
+    KT_ASSIGN_OR_RETURN(LayoutLock lock, LayoutLock::acquire(layout_));
+    auto node = NodeSetup::ensure(layout_, source_, cgroup);
+    if (!node) {
+      removeEmptyLayout();
+      return std::move(node).takeError().context("eBPF install");
+    }
+    auto gc = collectGarbage(layout_, (*node)->maps());
+    if (!gc) spdlog::warn("eBPF: cleaning up removed pods: {}", gc.error().message());
+
+    sys::Fd netns(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!netns) return Error::system("opening the current network namespace", errno);
+    KT_ASSIGN_OR_RETURN(uint64_t ino, sys::currentNetnsInode());
+    auto status = installPod(layout_, (*node)->maps(), source_, plan_, netns.get(), ino);
+    if (!status) {
+      bool loaded = (*node)->loadedPrograms();
+      node->reset();  // rolls back what this install attached
+      if (loaded) removeEmptyLayout();
+      return std::move(status).takeError().context("eBPF install");
+    }
+    (*node)->commit();
+    spdlog::info(
+        "eBPF: configured network namespace {} in {}{}", plan_.netnsCookie,
+        ms(std::chrono::steady_clock::now() - start),
+        (*node)->loadedPrograms() ? " (first pod on this node: programs loaded and attached)" : "");
+    return okStatus();
+  }
+
+  // Envoy binds its IPv6 inbound passthrough connections to ::6, which must be a local address:
+  // added to loopback as the rule backends do. Without it IPv6 is not intercepted (an error when
+  // dual-stack was asked for explicitly).
+  Status preparePassthroughV6() {
+    if (!(plan_.pod.flags & KT_POD_IPV6)) return okStatus();
+    IpAddress six;
+    six.family = Family::kV6;
+    six.bytes[15] = 6;
+    auto s = sys::addAddress(facts_.loopbackIface, Cidr::host(six));
+    if (s) return okStatus();
+    if (cfg_.ipFamilyModeExplicit) {
+      return std::move(s).takeError().context("preparing IPv6 interception");
+    }
+    spdlog::warn("eBPF: cannot add ::6/128 to {} ({}); IPv6 traffic will not be intercepted",
+                 facts_.loopbackIface, s.error().message());
+    facts_.ipv6 = false;
+    KT_ASSIGN_OR_RETURN(plan_, planPod(cfg_, facts_, pod_));
+    return okStatus();
+  }
+
+  // After a rollback on a fresh node: the empty directories go too.
+  void removeEmptyLayout() {
+    for (const auto& dir :
+         {layout_.podsDir(), layout_.linksDir(), layout_.mapsDir(), layout_.root}) {
+      ::rmdir(dir.c_str());  // fails (harmlessly) when not empty
+    }
+  }
+
+  Config cfg_;
+  Facts facts_;
+  PodFacts pod_;
+  PodPlan plan_;
+  PinLayout layout_;
+  ObjectSource source_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts) {
+  installLibbpfLogBridge();
+  KT_ASSIGN_OR_RETURN(PodFacts pod, gatherPodFacts(cfg));
+  KT_TRY(refineIpv6(cfg, facts, pod));
+  KT_ASSIGN_OR_RETURN(PodPlan plan, planPod(cfg, facts, pod));
+  for (const auto& w : plan.warnings)
+    spdlog::warn("eBPF: {}", w);
+  return std::unique_ptr<Backend>(
+      new EbpfBackend(cfg, std::move(facts), std::move(pod), std::move(plan)));
+}
+
+std::unique_ptr<Backend> forUninstall(const config::Config& cfg) {
+  PinLayout layout = PinLayout::under(cfg.ebpf.bpffsPath);
+  if (!isBpffs(layout.bpffs) || allLayoutDirs(layout.bpffs).empty()) return nullptr;
+  installLibbpfLogBridge();
+  PodPlan plan;
+  if (auto cookie = currentNetnsCookie()) plan.netnsCookie = *cookie;
+  return std::unique_ptr<Backend>(
+      new EbpfBackend(cfg, config::Facts{}, PodFacts{}, std::move(plan)));
 }
 
 }  // namespace kt::backend::ebpf

@@ -1,5 +1,7 @@
 #include "backend/iptables/tool_runner.h"
 
+#include <unistd.h>
+
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -95,12 +97,20 @@ Status ToolRunner::restore(const Tools& t, const std::string& input, bool noflus
       args.push_back("--wait-interval=" + std::to_string(s_.waitIntervalMicros));
     }
   }
+  if (t.mode == Mode::kLegacy) useWritableLockFile();
   const uint32_t attempts = s_.retry.maxRetries + 1;
   std::string last;
   for (uint32_t attempt = 1; attempt <= attempts; ++attempt) {
     KT_ASSIGN_OR_RETURN(auto res, run(t.restore, args, input));
     if (res.success()) return okStatus();
     last = res.describe();
+    // A lock file that cannot be created will not appear by waiting: fail at once.
+    if (last.find("can't open lock file") != std::string::npos) {
+      return Error::runtime(sys::commandLine(t.restore, args) + " failed: " + last)
+          .hint(
+              "set XTABLES_LOCKFILE to a writable path (Kuma's init container uses "
+              "/tmp/xtables.lock on an emptyDir)");
+    }
     if (attempt == attempts) break;
     spdlog::warn("[{}/{}] {} failed: {}; will try again in {} ms", attempt, attempts,
                  sys::commandLine(t.restore, args), last, s_.retry.sleepBetweenRetries.count());
@@ -119,6 +129,19 @@ Status ToolRunner::restore(const Tools& t, const std::string& input, bool noflus
               ")");
   }
   return err;
+}
+
+void ToolRunner::useWritableLockFile() {
+  if (!s_.lockFile.empty()) return;
+  const char* env = std::getenv("XTABLES_LOCKFILE");
+  if (env && *env) return;
+  // The default /run/xtables.lock cannot be created on a read-only root filesystem (the init
+  // container's readOnlyRootFilesystem). Inside a pod's network namespace nobody else takes that
+  // lock, so a private one in a writable directory serves the same purpose.
+  if (::access("/run", W_OK) == 0) return;
+  const char* tmp = std::getenv("TMPDIR");
+  s_.lockFile = std::string(tmp && *tmp ? tmp : "/tmp") + "/xtables.lock";
+  spdlog::info("/run is not writable; legacy iptables tools use the lock file {}", s_.lockFile);
 }
 
 std::string ToolRunner::xtablesLockFile() const {

@@ -52,6 +52,9 @@ class ToolRunner {
  private:
   Result<sys::ExecResult> run(const std::string& path, std::vector<std::string> args,
                               const std::string& input);
+  // Legacy tools: when neither RunSettings::lockFile nor $XTABLES_LOCKFILE names the lock and
+  // /run is not writable, use $TMPDIR (or /tmp)/xtables.lock.
+  void useWritableLockFile();
 
   RunSettings s_;
   int execs_ = 0;

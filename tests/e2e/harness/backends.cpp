@@ -78,6 +78,7 @@ std::vector<BackendSpec> allBackends() {
       cliBackend("iptables_nft", {"--backend=iptables-nft"}),
       cliBackend("iptables_legacy", {"--backend=iptables-legacy"}),
       cliBackend("nftables", {"--backend=nftables"}),
+      ebpfBackend(),
   };
 }
 

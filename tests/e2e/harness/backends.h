@@ -61,7 +61,11 @@ BackendSpec cliBackend(std::string name, std::vector<std::string> backendArgs,
 // or kernel problem, a failure only elsewhere is the backend's.
 BackendSpec referenceBackend();
 
-// Every backend the suites run: the reference, iptables-nft, iptables-legacy, nftables.
+// The eBPF backend (harness/ebpf_backend.cpp): scratch cgroup v2 directory and bpffs, state and
+// leftovers from the pins, maps and attachments as well as netfilter.
+BackendSpec ebpfBackend();
+
+// Every backend the suites run: the reference, iptables-nft, iptables-legacy, nftables, ebpf.
 std::vector<BackendSpec> allBackends();
 
 }  // namespace kt::e2e

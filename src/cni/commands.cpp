@@ -1,0 +1,241 @@
+#include "cni/commands.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <functional>
+
+#include <spdlog/spdlog.h>
+
+#include "backend/backend.h"
+#include "base/strings.h"
+#include "cni/kube_client.h"
+#include "cni/kubeconfig.h"
+#include "cni/pod.h"
+#include "cni/pod_config.h"
+#include "cni/result_convert.h"
+#include "config/facts.h"
+#include "sys/netns.h"
+#include "sys/netns_lock.h"
+
+namespace kt::cni {
+
+namespace {
+
+// How long a second invocation for the same namespace waits for the first one.
+constexpr std::chrono::seconds kLockTimeout{60};
+
+// The outcome of looking at the pod: either a reason to leave it alone or its configuration.
+struct PodDecision {
+  std::string who;  // "ns/name" for log lines
+  std::optional<std::string> skip;
+  config::Config cfg;
+};
+
+ErrorCode codeForKernelError(const Error& e) {
+  switch (e.kind()) {
+    case ErrorKind::kConfig:
+      return ErrorCode::kInvalidNetworkConfig;
+    case ErrorKind::kTransient:
+      return ErrorCode::kTryAgainLater;
+    default:
+      return ErrorCode::kIoFailure;
+  }
+}
+
+// Fills `d` or returns the failure reply.
+std::optional<Reply> decide(const Request& req, const NetConf& conf, PodDecision& d) {
+  std::string ns = req.podNamespace();
+  std::string name = req.podName();
+  d.who = ns + "/" + name;
+  if (ns.empty() || name.empty()) {
+    d.skip = "CNI_ARGS has no K8S_POD_NAMESPACE/K8S_POD_NAME (not a Kubernetes pod)";
+    return std::nullopt;
+  }
+  if (conf.namespaceExcluded(ns)) {
+    d.skip = "namespace " + ns + " is in kubernetes.exclude_namespaces";
+    return std::nullopt;
+  }
+  if (conf.kubernetes.kubeconfig.empty()) {
+    return Reply::fail(ErrorCode::kInvalidNetworkConfig,
+                       Error::config("kubernetes.kubeconfig is not set"));
+  }
+  auto kc = loadKubeConfig(conf.kubernetes.kubeconfig);
+  if (!kc) {
+    // A missing kubeconfig means the installer has not finished yet: worth retrying.
+    if (kc.error().kind() == ErrorKind::kNotFound) {
+      return Reply::fail(
+          ErrorCode::kTryAgainLater,
+          std::move(kc).takeError().hint("is the kuma-cni installer running on this node?"));
+    }
+    return Reply::fail(ErrorCode::kInvalidNetworkConfig, kc.error());
+  }
+  auto client = KubeClient::make(*kc);
+  if (!client) return Reply::fail(ErrorCode::kInvalidNetworkConfig, client.error());
+  RetryPolicy policy{conf.kubernetes.apiRetries, conf.kubernetes.apiRetryInterval,
+                     conf.kubernetes.apiTimeout};
+  auto body = client->getPod(ns, name, policy);
+  if (!body) {
+    ErrorCode code = ErrorCode::kIoFailure;
+    if (body.error().kind() == ErrorKind::kNotFound) code = ErrorCode::kUnknownContainer;
+    if (body.error().kind() == ErrorKind::kTransient) code = ErrorCode::kTryAgainLater;
+    if (body.error().kind() == ErrorKind::kConfig) code = ErrorCode::kInvalidNetworkConfig;
+    return Reply::fail(code, body.error());
+  }
+  auto pod = Pod::fromJson(*body);
+  if (!pod) {
+    return Reply::fail(ErrorCode::kIoFailure, std::move(pod).takeError().context("pod " + d.who));
+  }
+  if (auto reason = skipReason(*pod)) {
+    d.skip = *reason;
+    return std::nullopt;
+  }
+  auto loaded = configFromPod(*pod);
+  if (!loaded) {
+    return Reply::fail(ErrorCode::kInvalidNetworkConfig,
+                       std::move(loaded).takeError().context("pod " + d.who));
+  }
+  if (loaded->disabled) {
+    d.skip = "its annotations disable transparent proxying";
+    return std::nullopt;
+  }
+  d.cfg = std::move(loaded->config);
+  d.cfg.cniMode = true;
+  d.cfg.netnsPath = req.netns;
+  // The eBPF backend needs the pod's address; in CNI mode it comes from the interface plugin's
+  // result (there is no INSTANCE_IP environment here).
+  if (d.cfg.ebpf.instanceIp.empty() && conf.prevResult) {
+    if (auto ip = podAddress(*conf.prevResult)) d.cfg.ebpf.instanceIp = *ip;
+  }
+  return std::nullopt;
+}
+
+bool namespaceGone(const Error& e) {
+  return e.errnum() == ENOENT || e.errnum() == EINVAL;
+}
+
+// Runs `fn` inside CNI_NETNS holding the namespace's lock (sys/netns_lock.h: the same lock
+// `kuma-tproxy install/uninstall` take, so a CLI run on the node and the plugin serialize too).
+Status inNetns(const Request& req, const NetConf& conf, const std::function<Status()>& fn) {
+  sys::NetnsLockOptions opts;
+  opts.netnsPath = req.netns;
+  opts.directory = conf.lockDir;
+  opts.timeout = kLockTimeout;
+  KT_ASSIGN_OR_RETURN(auto lock, sys::NetnsLock::acquire(opts));
+  KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(req.netns));
+  return fn();
+}
+
+}  // namespace
+
+Reply cmdAdd(const Request& req, const NetConf& conf) {
+  auto output = conf.prevResult ? convertResult(*conf.prevResult, conf.cniVersion)
+                                : Result<nlohmann::ordered_json>(emptyResult(conf.cniVersion));
+  if (!output) return Reply::fail(ErrorCode::kDecodeFailure, output.error());
+
+  PodDecision d;
+  if (auto failed = decide(req, conf, d)) return *failed;
+  if (d.skip) {
+    spdlog::info("ADD {}: skipped: {}", d.who, *d.skip);
+    return Reply::ok(std::move(*output));
+  }
+  auto facts = config::gatherFacts(d.cfg);
+  if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
+  std::string backendName;
+  auto s = inNetns(req, conf, [&]() -> Status {
+    KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
+    backendName = backend->name();
+    return backend->install();
+  });
+  if (!s) {
+    Error e = std::move(s).takeError().context("ADD " + d.who + " in " + req.netns);
+    ErrorCode code = e.errnum() == ENOENT ? ErrorCode::kUnknownContainer : codeForKernelError(e);
+    return Reply::fail(code, e);
+  }
+  spdlog::info("ADD {}: transparent proxy installed with {} in {}", d.who, backendName, req.netns);
+  return Reply::ok(std::move(*output));
+}
+
+Reply cmdCheck(const Request& req, const NetConf& conf) {
+  PodDecision d;
+  if (auto failed = decide(req, conf, d)) return *failed;
+  if (d.skip) {
+    spdlog::info("CHECK {}: nothing to check: {}", d.who, *d.skip);
+    return Reply::ok();
+  }
+  auto facts = config::gatherFacts(d.cfg);
+  if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
+  backend::VerifyReport report;
+  auto s = inNetns(req, conf, [&]() -> Status {
+    KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
+    KT_ASSIGN_OR_RETURN(report, backend->verify());
+    return okStatus();
+  });
+  if (!s) {
+    Error e = std::move(s).takeError().context("CHECK " + d.who + " in " + req.netns);
+    ErrorCode code = e.errnum() == ENOENT ? ErrorCode::kUnknownContainer : codeForKernelError(e);
+    return Reply::fail(code, e);
+  }
+  if (!report.ok()) {
+    spdlog::error("CHECK {}: the transparent proxy state drifted:\n{}", d.who,
+                  join(report.differences, "\n"));
+    return Reply::fail(ErrorCode::kRulesDrifted, Error::runtime(join(report.differences, "\n"))
+                                                     .hint("delete the pod so it is set up again"));
+  }
+  spdlog::info("CHECK {}: transparent proxy state matches", d.who);
+  return Reply::ok();
+}
+
+Reply cmdDel(const Request& req, const NetConf& conf) {
+  std::string who = req.podNamespace() + "/" + req.podName();
+  if (req.netns.empty()) {
+    spdlog::info("DEL {}: no CNI_NETNS, nothing to clean up", who);
+    return Reply::ok();
+  }
+  struct stat st {};
+  if (::stat(req.netns.c_str(), &st) != 0 && errno == ENOENT) {
+    spdlog::info("DEL {}: {} is gone, nothing to clean up", who, req.netns);
+    return Reply::ok();
+  }
+  config::Config cfg;
+  cfg.cniMode = true;
+  cfg.netnsPath = req.netns;
+  std::vector<std::string> failures;
+  auto s = inNetns(req, conf, [&]() -> Status {
+    for (auto& backend : backend::makeAllForUninstall(cfg)) {
+      if (auto u = backend->uninstall(); !u) {
+        failures.push_back(backend->name() + ": " + u.error().message());
+      }
+    }
+    return okStatus();
+  });
+  if (!s) {
+    if (namespaceGone(s.error())) {
+      spdlog::info("DEL {}: {} is no longer a network namespace, nothing to clean up", who,
+                   req.netns);
+      return Reply::ok();
+    }
+    return Reply::fail(codeForKernelError(s.error()), s.error());
+  }
+  if (!failures.empty()) {
+    return Reply::fail(ErrorCode::kIoFailure,
+                       Error::runtime("DEL " + who + ": " + join(failures, "; ")));
+  }
+  spdlog::info("DEL {}: transparent proxy state removed from {}", who, req.netns);
+  return Reply::ok();
+}
+
+Reply cmdStatus(const NetConf& conf) {
+  if (conf.kubernetes.kubeconfig.empty()) {
+    return Reply::fail(ErrorCode::kPluginNotAvailable,
+                       Error::config("kubernetes.kubeconfig is not set"));
+  }
+  auto kc = loadKubeConfig(conf.kubernetes.kubeconfig);
+  if (!kc) {
+    return Reply::fail(ErrorCode::kPluginNotAvailable,
+                       std::move(kc).takeError().hint("is the kuma-cni installer running?"));
+  }
+  return Reply::ok();
+}
+
+}  // namespace kt::cni

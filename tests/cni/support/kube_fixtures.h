@@ -1,0 +1,82 @@
+// Fixtures for tests that need a network namespace and a stub Kubernetes API server:
+//   Netns     a named network namespace (ip netns add/del), loopback up, unique per test;
+//   Pki       a throwaway CA with a server certificate for 127.0.0.1/localhost and a client
+//             certificate, generated with the openssl tool;
+//   ApiStub   tests/cni/stub/kube_api_stub.py serving pod fixtures over HTTPS inside a Netns.
+// All of them need root (namespaces); everything is removed in destructors.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "process.h"
+
+namespace kt::cni::test {
+
+bool isRoot();
+
+// Runs a program (absolute path or name found in PATH) and returns its exit code; stdout and
+// stderr go to `output` when given.
+int runTool(const std::vector<std::string>& argv, std::string* output = nullptr, int netnsFd = -1);
+
+class Netns {
+ public:
+  explicit Netns(const std::string& tag);  // kt-cni-<tag>-<pid>-<n>
+  ~Netns();
+  Netns(const Netns&) = delete;
+  Netns& operator=(const Netns&) = delete;
+  const std::string& name() const { return name_; }
+  std::string path() const { return "/var/run/netns/" + name_; }
+  int fd() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+  // Deletes the namespace now (a pod sandbox that vanished before DEL).
+  void remove();
+
+ private:
+  std::string name_;
+  int fd_ = -1;
+  bool removed_ = false;
+};
+
+struct Pki {
+  explicit Pki(const TempDir& dir);
+  bool ok = false;
+  std::string caCert, caKey, serverCert, serverKey, clientCert, clientKey;
+  std::string otherCaCert;  // an unrelated CA, for verification failures
+};
+
+class ApiStub {
+ public:
+  // Serves <dir>/fixtures; `token` empty = no token check; `clientCa` = require client certs.
+  ApiStub(const TempDir& dir, const Pki& pki, const Netns& ns, const std::string& token,
+          bool requireClientCert = false);
+  bool ok() const { return port_ > 0; }
+  int port() const { return port_; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+
+  void addPod(const nlohmann::json& pod);  // by metadata.namespace / metadata.name
+  // Behaviour file for one pod: fail_first, fail_status, delay_ms, status.
+  void setBehaviour(const std::string& ns, const std::string& name, const nlohmann::json& b);
+  // The request log: one object per request (path, status, token_ok).
+  std::vector<nlohmann::json> requests() const;
+
+ private:
+  std::string fixtures_, log_;
+  std::unique_ptr<Child> child_;
+  int port_ = 0;
+};
+
+// A pod object as the API returns it. `injected` adds the kuma-sidecar container and the
+// kuma.io/sidecar-injected annotation.
+nlohmann::json makePod(const std::string& ns, const std::string& name, bool injected,
+                       const nlohmann::json& extraAnnotations = nlohmann::json::object());
+
+// A kubeconfig text pointing at `server` with the CA file and a token (or client cert/key).
+std::string kubeconfigText(const std::string& server, const std::string& caFile,
+                           const std::string& token, const std::string& clientCert = "",
+                           const std::string& clientKey = "");
+
+}  // namespace kt::cni::test

@@ -1,0 +1,182 @@
+// eBPF dry-run golden files (label kernel): every scenario of tests/golden/scenarios is run
+// through `kuma-tproxy install --dry-run --backend ebpf` inside a fresh namespace shaped like a
+// pod (lo; eth0 with 10.0.0.2/24 and fd00::2/64, no link-local address), and stdout must equal
+// tests/golden/expected/<scenario>.ebpf. The eBPF plan includes facts of the namespace, so it
+// needs the fixed namespace (hence root); the values that still differ from run to run (the
+// namespace cookie, the cgroup2 mount point, the embedded objects' sizes) are replaced by
+// placeholders before comparing.
+//
+// Regenerate (as root): scripts/update-golden.sh, or
+//   KT_UPDATE_GOLDEN=1 build/tests/ebpf/kt_ebpf_kernel_tests --gtest_filter='*EbpfGolden*'
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "backend/ebpf/host.h"
+#include "scenario.h"
+#include "support/env.h"
+#include "sys/exec.h"
+
+namespace kt::ebpftest {
+namespace {
+
+std::string readFile(const std::string& path, bool* ok = nullptr) {
+  std::ifstream in(path);
+  if (ok) *ok = static_cast<bool>(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> scenarioNames() {
+  std::vector<std::string> out;
+  std::string dir = std::string(KT_GOLDEN_DIR) + "/scenarios";
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      const std::string ext = ".scenario";
+      if (n.size() > ext.size() && n.compare(n.size() - ext.size(), ext.size(), ext) == 0) {
+        out.push_back(n.substr(0, n.size() - ext.size()));
+      }
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool mentions(const std::vector<std::string>& lines, const std::string& what) {
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& l) { return l.find(what) != std::string::npos; });
+}
+
+// Replaces what legitimately differs between runs and machines.
+std::string normalize(std::string text, uint64_t cookie, const std::string& cgroup) {
+  std::string c = std::to_string(cookie);
+  text = std::regex_replace(text, std::regex("pods/" + c + "/"), "pods/<cookie>/");
+  text = std::regex_replace(text, std::regex("kt_pods\\[" + c + "\\]"), "kt_pods[<cookie>]");
+  text =
+      std::regex_replace(text, std::regex("netns cookie " + c + "\n"), "netns cookie <cookie>\n");
+  text = std::regex_replace(text, std::regex("embedded \\([0-9]+ bytes\\)"), "embedded");
+  size_t pos;
+  while ((pos = text.find(cgroup)) != std::string::npos)
+    text.replace(pos, cgroup.size(), "<cgroup2>");
+  return text;
+}
+
+// A pod-shaped namespace with fixed addresses and no link-local address.
+class FixedPod {
+ public:
+  static Result<std::unique_ptr<FixedPod>> make() {
+    auto p = std::unique_ptr<FixedPod>(new FixedPod());
+    KT_ASSIGN_OR_RETURN(p->pod_, Netns::make("gpod"));
+    KT_ASSIGN_OR_RETURN(p->peer_, Netns::make("gpeer"));
+    const std::string pod = p->pod_->name();
+    KT_TRY(ip({"-n", pod, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns",
+               p->peer_->name()}));
+    KT_TRY(ip({"-n", pod, "link", "set", "eth0", "addrgenmode", "none"}));
+    KT_TRY(ip({"-n", pod, "addr", "add", "10.0.0.2/24", "dev", "eth0"}));
+    KT_TRY(ip({"-n", pod, "-6", "addr", "add", "fd00::2/64", "dev", "eth0", "nodad"}));
+    KT_TRY(ip({"-n", pod, "link", "set", "lo", "up"}));
+    KT_TRY(ip({"-n", pod, "link", "set", "eth0", "up"}));
+    return p;
+  }
+  std::string path() const { return pod_->path(); }
+
+ private:
+  FixedPod() = default;
+  std::unique_ptr<Netns> pod_, peer_;
+};
+
+class EbpfGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EbpfGolden, DryRunMatchesExpected) {
+  if (!isRoot()) GTEST_SKIP() << "needs root: runs the dry-run in a throwaway network namespace";
+  const std::string& name = GetParam();
+  std::string parseError;
+  golden::Scenario s = golden::parseScenario(
+      name, readFile(std::string(KT_GOLDEN_DIR) + "/scenarios/" + name + ".scenario"), &parseError);
+  ASSERT_TRUE(parseError.empty()) << parseError;
+  auto mounts = backend::ebpf::cgroup2Mounts();
+  ASSERT_FALSE(mounts.empty()) << "no cgroup v2 mounted";
+  auto pod = FixedPod::make();
+  ASSERT_TRUE(pod.ok()) << pod.error().message();
+
+  sys::ExecRequest req;
+  req.path = KT_TPROXY_BINARY;
+  req.args = {"install",
+              "--dry-run",
+              "--backend",
+              "ebpf",
+              "--ebpf-instance-ip=10.0.0.2",
+              "--ebpf-cgroup-path=" + mounts.front(),
+              "--netns=" + (*pod)->path()};
+  if (!mentions(s.flags, "--kuma-dp-u") && !mentions(s.annotations, "kuma.io/sidecar-uid")) {
+    req.args.push_back("--kuma-dp-user=5678");
+  }
+  req.args.insert(req.args.end(), s.flags.begin(), s.flags.end());
+  for (const auto& a : s.annotations) {
+    req.args.push_back("--annotation");
+    req.args.push_back(a);
+  }
+  std::string resolvPath = "/tmp/" + uniqueName(name + "-resolv.conf");
+  std::string configPath = "/tmp/" + uniqueName(name + ".yaml");
+  struct Remove {
+    std::vector<std::string> paths;
+    ~Remove() {
+      for (const auto& p : paths)
+        ::unlink(p.c_str());
+    }
+  } remove{{resolvPath, configPath}};
+  if (s.resolvConf) {
+    std::ofstream(resolvPath) << *s.resolvConf;
+    std::ofstream(configPath) << "redirect:\n  dns:\n    resolvConfigPath: " << resolvPath << "\n";
+    req.args.push_back("--config-file");
+    req.args.push_back(configPath);
+  }
+  // The cookie of the namespace the dry-run ran in.
+  uint64_t cookie = 0;
+  {
+    auto out = runIn(Place{(*pod)->path(), "", 0}, [] {
+      auto c = backend::ebpf::currentNetnsCookie();
+      return c ? std::to_string(*c) : std::string("0");
+    });
+    ASSERT_TRUE(out.ok());
+    cookie = std::stoull(*out);
+  }
+  auto res = sys::run(req);
+  ASSERT_TRUE(res.ok()) << res.error().message();
+  ASSERT_TRUE(res->success()) << sys::commandLine(req.path, req.args) << ": " << res->describe();
+  std::string got = normalize(res->out, cookie, mounts.front());
+
+  std::string expectedPath = std::string(KT_GOLDEN_DIR) + "/expected/" + name + ".ebpf";
+  if (const char* update = std::getenv("KT_UPDATE_GOLDEN"); update && *update == '1') {
+    std::ofstream(expectedPath) << got;
+    return;
+  }
+  bool exists = false;
+  std::string expected = readFile(expectedPath, &exists);
+  ASSERT_TRUE(exists) << expectedPath << " is missing; run scripts/update-golden.sh";
+  EXPECT_EQ(expected, got) << "If the change is intended, run scripts/update-golden.sh and review "
+                              "the diff.";
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, EbpfGolden, ::testing::ValuesIn(scenarioNames()),
+                         [](const ::testing::TestParamInfo<std::string>& p) {
+                           std::string n = p.param;
+                           std::replace_if(
+                               n.begin(), n.end(),
+                               [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },
+                               '_');
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace kt::ebpftest

@@ -1,0 +1,98 @@
+#include "support/fixture.h"
+
+#include "backend/ebpf/ebpf_backend.h"
+#include "sys/netns.h"
+
+namespace kt::ebpftest {
+
+void EbpfTest::SetUp() {
+  if (!isRoot()) GTEST_SKIP() << "needs root: creates namespaces, cgroups and BPF programs";
+  auto cg = ScratchCgroup::make();
+  ASSERT_TRUE(cg.ok()) << cg.error().message();
+  cgroup_ = std::move(*cg);
+  auto fs = ScratchBpffs::make();
+  ASSERT_TRUE(fs.ok()) << fs.error().message();
+  bpffs_ = std::move(*fs);
+}
+
+void EbpfTest::TearDown() {
+  procs_.clear();
+  pods_.clear();
+  bpffs_.reset();
+  cgroup_.reset();
+}
+
+Pod* EbpfTest::addPod(uint8_t net, bool ipv6) {
+  auto pod = std::make_unique<Pod>();
+  auto pn = PodNet::make(net, ipv6);
+  if (!pn.ok()) {
+    ADD_FAILURE() << pn.error().message();
+    return nullptr;
+  }
+  pod->net = std::move(*pn);
+  pod->cgroup = cgroup_->path();
+  pod->cfg.backend = config::Backend::kEbpf;
+  pod->cfg.ebpf.enabled = true;
+  pod->cfg.ebpf.cgroupPath = cgroup_->path();
+  pod->cfg.ebpf.bpffsPath = bpffs_->path();
+  pod->cfg.ebpf.instanceIp = pod->net->podV4.str();
+  pod->facts.kumaDpUid = kSidecarUid;
+  pod->facts.ipv6 = ipv6;
+  pods_.push_back(std::move(pod));
+  return pods_.back().get();
+}
+
+namespace {
+
+Result<std::unique_ptr<backend::Backend>> makeIn(const Pod& pod, const config::Config& cfg) {
+  return backend::ebpf::make(cfg, pod.facts);
+}
+
+}  // namespace
+
+Status EbpfTest::install(const Pod& pod) {
+  KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(pod.net->pod().path()));
+  KT_ASSIGN_OR_RETURN(auto b, makeIn(pod, pod.cfg));
+  return b->install();
+}
+
+Status EbpfTest::uninstall(const Pod& pod, bool all) {
+  KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(pod.net->pod().path()));
+  config::Config cfg = pod.cfg;
+  cfg.ebpf.uninstallAll = all;
+  auto b = backend::ebpf::forUninstall(cfg);
+  if (!b) return okStatus();
+  return b->uninstall();
+}
+
+Result<backend::VerifyReport> EbpfTest::verify(const Pod& pod) {
+  KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(pod.net->pod().path()));
+  KT_ASSIGN_OR_RETURN(auto b, makeIn(pod, pod.cfg));
+  return b->verify();
+}
+
+Result<std::string> EbpfTest::render(const Pod& pod) {
+  KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(pod.net->pod().path()));
+  KT_ASSIGN_OR_RETURN(auto b, makeIn(pod, pod.cfg));
+  return b->render();
+}
+
+bool EbpfTest::keep(Result<std::unique_ptr<Proc>> proc) {
+  if (!proc.ok()) {
+    ADD_FAILURE() << proc.error().message();
+    return false;
+  }
+  procs_.push_back(std::move(*proc));
+  return true;
+}
+
+bool EbpfTest::startSidecar(const Pod& pod) {
+  const auto& c = pod.cfg;
+  std::vector<Listen> tcp = {{Family::kV4, c.outbound.port},
+                             {Family::kV6, c.outbound.port},
+                             {Family::kV4, c.inbound.port}};
+  if (pod.facts.ipv6) tcp.push_back({Family::kV6, c.inbound.portV6});
+  return keep(ebpftest::startSidecar(pod.sidecar(), tcp, c.dns.port));
+}
+
+}  // namespace kt::ebpftest
