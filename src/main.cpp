@@ -64,9 +64,9 @@ void addLogFlags(CLI::App& cmd, std::string& level, std::string& format) {
 struct UninstallOptions {
   UninstallOptions(CLI::App& cmd, const kt::config::FlagFilter& filter)
       : settings(cmd, kt::app::uninstallSettingFlags(), filter) {
-    ebpfAll = cmd.add_flag("--ebpf-all")
-                  ->description(
-                      "also remove the node-wide eBPF programs and maps, not only this pod's");
+    ebpfAll =
+        cmd.add_flag("--ebpf-all")
+            ->description("also remove the node-wide eBPF programs and maps, not only this pod's");
     addLogFlags(cmd, logLevel, logFormat);
   }
   kt::config::SettingFlags settings;

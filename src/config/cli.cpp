@@ -128,8 +128,9 @@ InstallFlags::InstallFlags(CLI::App& cmd, const FlagFilter& filter) : settings_(
                      "configuration file, YAML or JSON with Kuma's schema; - = stdin", "PATH|-");
   annotationsFile_ = text("--annotations-file",
                           "the pod's annotations file from the Kubernetes downward API", "PATH");
-  podManifest_ = text("--pod-manifest",
-                      "a Pod object (JSON or YAML) whose annotations are read; - = stdin", "PATH|-");
+  podManifest_ =
+      text("--pod-manifest", "a Pod object (JSON or YAML) whose annotations are read; - = stdin",
+           "PATH|-");
   annotation_ = text("--annotation", "an annotation (repeatable)", "KEY=VALUE");
   if (filter.wants("--verify")) {
     verify_ = boolFlag(cmd, "--verify", "compare the installed rules with the configuration");

@@ -66,8 +66,8 @@ Status talk(mnl_socket* sock, nlmsghdr* req, MessageFn onMessage, const std::str
       if (errno == EINTR) continue;
       return Error::system(what, errno);
     }
-    int ret = mnl_cb_run(buf.get(), static_cast<size_t>(n), req->nlmsg_seq, portid, dispatch,
-                         &onMessage);
+    int ret =
+        mnl_cb_run(buf.get(), static_cast<size_t>(n), req->nlmsg_seq, portid, dispatch, &onMessage);
     if (ret < 0) return Error::system(what, errno);
     if (ret == MNL_CB_STOP) return {};
   }

@@ -107,7 +107,9 @@ std::string formatTargets(const std::vector<TargetResult>& results,
     bool ratio = !t.baseline.empty();
     what.push_back(label(t.method) + (ratio ? " / " + label(t.baseline) : "") + " [" + t.group +
                    "]");
-    measured.push_back(!r.measured ? "-" : ratio ? fixed(r.value, 2) + "x" : fixed(r.value, 2) + " ms");
+    measured.push_back(!r.measured ? "-"
+                       : ratio     ? fixed(r.value, 2) + "x"
+                                   : fixed(r.value, 2) + " ms");
     limit.push_back(std::string(opText(t.op)) + " " + fixed(t.limit, ratio ? 1 : 0) +
                     (ratio ? "x" : " ms"));
     verdict.push_back(!r.measured ? "not measured" : r.holds ? "holds" : "DOES NOT HOLD");
@@ -120,7 +122,8 @@ std::string formatTargets(const std::vector<TargetResult>& results,
     std::string line = what[i] + std::string(w - what[i].size(), ' ');
     std::string m = measured[i];
     line += "  " + std::string(m.size() < 10 ? 10 - m.size() : 0, ' ') + m;
-    line += "  target " + limit[i] + std::string(limit[i].size() < 9 ? 9 - limit[i].size() : 0, ' ');
+    line +=
+        "  target " + limit[i] + std::string(limit[i].size() < 9 ? 9 - limit[i].size() : 0, ' ');
     line += "  " + verdict[i] + "\n";
     out += line;
   }

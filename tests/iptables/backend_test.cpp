@@ -205,8 +205,8 @@ TEST_P(IptablesBackend, Ipv4IsRolledBackWhenIpv6Fails) {
   EXPECT_EQ(save(Family::kV4), previous);
 }
 
-// The IPv4 and IPv6 restores may run at the same time (nf_tables mode): a failing IPv4 restore
-// undoes an IPv6 one that succeeded, here or over a previous installation.
+// A failing IPv4 restore (the first one) leaves IPv6 as it was, fresh or over a previous
+// installation.
 TEST_P(IptablesBackend, Ipv6IsRolledBackWhenIpv4Fails) {
   ASSERT_TRUE(loadForeign(*ns_, mode(), Family::kV6).ok());
   std::string fresh = save(Family::kV6);

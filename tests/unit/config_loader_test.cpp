@@ -258,8 +258,8 @@ TEST(ConfigLoader, LargeListsInAnnotations) {
   std::string ports, ips;
   for (int i = 0; i < 5000; ++i) {
     ports += (i ? "," : "") + std::to_string(20000 + 3 * i);
-    ips += (i ? "," : "") + ("10.200." + std::to_string(i / 120) + "." +
-                             std::to_string(2 * (i % 120) + 1));
+    ips += (i ? "," : "") +
+           ("10.200." + std::to_string(i / 120) + "." + std::to_string(2 * (i % 120) + 1));
   }
   for (int i = 0; i < 5000; ++i)
     ips += ",10.201." + std::to_string(i / 200) + "." + std::to_string(i % 200);

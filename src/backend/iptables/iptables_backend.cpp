@@ -5,8 +5,6 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <system_error>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -126,9 +124,8 @@ class IptablesBackend final : public Backend {
   };
   void runRestores(std::vector<FamilyInstall>& jobs);
   Status undoInstall(Error err, const FamilyInstall& failed, bool partial,
-                     const std::vector<FamilyInstall>& jobs,
                      std::vector<std::pair<Family, std::vector<std::string>>> done,
-                     const rules::Model& model, bool addedPassthrough);
+                     bool addedPassthrough);
   Status rollback(Family f, const std::vector<std::string>& touched);
   bool changedSinceMake(Family f, const std::vector<std::string>& touched,
                         const std::set<std::string>& matching);
@@ -204,11 +201,11 @@ Status IptablesBackend::install() {
     }
   }
   if (failed) {
-    // All or nothing: this family may have committed some tables, the others all of theirs.
+    // All or nothing: this family may have committed some tables, earlier ones all of theirs.
     const Family f = failed->family;
-    Error err = Error(failed->result->error())
-                    .context("installing " + std::string(familyName(f)) + " rules with " +
-                             label(mode_, f));
+    Error err =
+        Error(failed->result->error())
+            .context("installing " + std::string(familyName(f)) + " rules with " + label(mode_, f));
     bool partial = changedSinceMake(f, failed->touched, renderedLines(model, f));
     bool skipIpv6 = false;
     if (f == Family::kV6 && mode_ == Mode::kNft) {
@@ -232,8 +229,7 @@ Status IptablesBackend::install() {
         }
       }
     }
-    if (!skipIpv6) return undoInstall(std::move(err), *failed, partial, jobs, done, model,
-                                      addedPassthrough);
+    if (!skipIpv6) return undoInstall(std::move(err), *failed, partial, done, addedPassthrough);
   }
   spdlog::info("transparent proxy rules installed with {} ({}{}; {} program runs)", name(), "IPv4",
                facts_.ipv6 ? " and IPv6" : " only", runner_.execs());
@@ -241,18 +237,9 @@ Status IptablesBackend::install() {
 }
 
 Status IptablesBackend::undoInstall(Error err, const FamilyInstall& failed, bool partial,
-                                    const std::vector<FamilyInstall>& jobs,
                                     std::vector<std::pair<Family, std::vector<std::string>>> done,
-                                    const rules::Model& model, bool addedPassthrough) {
+                                    bool addedPassthrough) {
   if (partial) done.emplace_back(failed.family, failed.touched);
-  // Another family that failed at the same time (restores run at once) may have committed some
-  // of its tables too.
-  for (const auto& j : jobs) {
-    if (&j == &failed || !j.result || *j.result) continue;
-    if (changedSinceMake(j.family, j.touched, renderedLines(model, j.family))) {
-      done.emplace_back(j.family, j.touched);
-    }
-  }
   std::string rollbackProblems;
   for (auto it = done.rbegin(); it != done.rend(); ++it) {
     if (auto rb = rollback(it->first, it->second); !rb) {
@@ -272,33 +259,13 @@ Status IptablesBackend::undoInstall(Error err, const FamilyInstall& failed, bool
 }
 
 void IptablesBackend::runRestores(std::vector<FamilyInstall>& jobs) {
-  auto restore = [this](ToolRunner& runner, FamilyInstall& j) {
-    j.result = runner.restore(*fams_[idx(j.family)].tools, j.input, /*noflush=*/true);
-  };
-  // nf_tables mode: the IPv4 and IPv6 restores touch different kernel tables (ip and ip6) and
-  // take no lock, so they run at once, which halves the install time on two CPUs. Each commits
-  // its own transaction; should the two race, iptables-nft sees the other's commit (ERESTART
-  // on its generation check) and rebuilds and resends its own, so neither is lost. Legacy mode
-  // stays sequential: both tools take the same xtables lock, and with --wait=0 the second one
-  // would fail instead of waiting.
-  if (jobs.size() == 2 && mode_ == Mode::kNft) {
-    ToolRunner second = runner_;  // each thread has its own runner (exec counter, sandbox flag)
-    const int before = second.execs();
-    try {
-      std::thread t([&] { restore(second, jobs[1]); });
-      restore(runner_, jobs[0]);
-      t.join();
-      *runner_.execCounter() += second.execs() - before;
-      return;
-    } catch (const std::system_error& e) {
-      // No thread (resource limits): one after the other, as below.
-      spdlog::debug("cannot start a thread for the IPv6 restore ({}); running it after IPv4",
-                    e.what());
-    }
-  }
-  // One after the other; the first failure stops (what ran is undone by the caller).
+  // One after the other; the first failure stops (what ran is undone by the caller). Not at
+  // once, although the IPv4 and IPv6 restores write different kernel tables: iptables-nft
+  // 1.8.9 does not survive another commit between its cache fill and its own commit (measured:
+  // the refreshed transaction fails with ENOENT on a reinstall), and legacy mode shares one
+  // lock.
   for (auto& j : jobs) {
-    restore(runner_, j);
+    j.result = runner_.restore(*fams_[idx(j.family)].tools, j.input, /*noflush=*/true);
     if (!*j.result) break;
   }
 }

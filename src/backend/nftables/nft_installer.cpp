@@ -227,8 +227,8 @@ void addContents(Batch& b, const NftPlan& plan, const NftObjects& objs,
       auto what = [&s, k] {
         std::string w = "the elements of set " + s.name;
         if (s.elementChunks.size() > 1) {
-          w += " (part " + std::to_string(k + 1) + " of " +
-               std::to_string(s.elementChunks.size()) + ")";
+          w += " (part " + std::to_string(k + 1) + " of " + std::to_string(s.elementChunks.size()) +
+               ")";
         }
         return w;
       };

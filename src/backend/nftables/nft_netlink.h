@@ -4,9 +4,9 @@
 // A Batch is one nfnetlink transaction (BATCH_BEGIN ... BATCH_END) in one contiguous buffer,
 // sent with a single sendmsg. Every message has its own sequence number and a description of
 // the object it touches (made only when an error needs it), so an error from the kernel names
-// the table, chain, set or rule that caused it; with extended ACKs the kernel also points at the offending attribute, which for a
-// rule is mapped back to the expression ("expression 3 (lookup)"). The kernel applies all of a
-// batch or nothing.
+// the table, chain, set or rule that caused it; with extended ACKs the kernel also points at the
+// offending attribute, which for a rule is mapped back to the expression ("expression 3 (lookup)").
+// The kernel applies all of a batch or nothing.
 #pragma once
 
 #include <libmnl/libmnl.h>
@@ -35,6 +35,11 @@ class Batch {
   // with an nftnl_*_nlmsg_build_payload call; `what` names the object for error messages.
   void add(uint16_t type, uint16_t flags, Describe what,
            const std::function<void(nlmsghdr*)>& build);
+  // The same with a fixed name.
+  void add(uint16_t type, uint16_t flags, std::string what,
+           const std::function<void(nlmsghdr*)>& build) {
+    add(type, flags, Describe([w = std::move(what)] { return w; }), build);
+  }
 
   // Appends BATCH_END and asks for an ACK on the last object message. Call once, last.
   void finish();

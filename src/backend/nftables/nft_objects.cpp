@@ -341,8 +341,12 @@ struct ElementSpec {
 // carries the open-interval flag in its user data), and an "interval end" at zero first when
 // the first interval does not start at zero.
 std::vector<ElementSpec> rbtreeElements(std::vector<KeyInterval> intervals) {
-  std::sort(intervals.begin(), intervals.end(),
-            [](const KeyInterval& a, const KeyInterval& c) { return a.first < c.first; });
+  auto byFirst = [](const KeyInterval& a, const KeyInterval& c) { return a.first < c.first; };
+  // The config stage hands over normalized (sorted) lists: checking is linear, sorting 10 000
+  // intervals again was a fifth of a large install's CPU time.
+  if (!std::is_sorted(intervals.begin(), intervals.end(), byFirst)) {
+    std::sort(intervals.begin(), intervals.end(), byFirst);
+  }
   std::vector<ElementSpec> out;
   out.reserve(2 * intervals.size() + 1);
   if (intervals.empty()) return out;

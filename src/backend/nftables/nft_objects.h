@@ -45,7 +45,7 @@ struct SetObject {
 struct RuleObject {
   RulePtr rule;
   std::string chain;
-  size_t index = 0;  // position in its chain, from 0
+  size_t index = 0;                        // position in its chain, from 0
   const rules::NftRule* source = nullptr;  // the plan's rule (the plan outlives the objects)
 
   // The rule's nft text (renderNftRule), for error messages and differences: rendered only
