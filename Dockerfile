@@ -2,7 +2,8 @@
 #   init (default target): the kuma-init init container. Entrypoint `kuma-tproxy install`; also
 #        `/usr/bin/kumactl install transparent-proxy` as Kuma's injector calls it.
 #   cni:  the CNI DaemonSet image: /opt/cni/bin/kuma-cni (the plugin) and /install-cni (installer).
-# Runtime stages are FROM scratch: the binary, its shared libraries, the BPF objects and (init) the
+# Runtime stages are FROM scratch: the binary, its shared libraries, the BPF objects (in
+# /usr/lib/kuma-tproxy/bpf, for --ebpf-programs-source-path) and (init) the
 # iptables user tools. No shell, no package manager. scripts/build-images.sh builds both with buildah.
 
 FROM debian:bookworm-slim AS build

@@ -11,6 +11,9 @@
 # runs `kuma-tproxy install` in the pod (default backend, your flags appended), shows where the
 # application's outbound, inbound and DNS traffic goes, runs `kuma-tproxy uninstall`, shows the
 # same traffic going direct, and removes everything it created (also on Ctrl-C or failure).
+# With --backend ebpf (or --ebpf-enabled) the demo is also the node: it creates a scratch cgroup v2
+# directory for the pod's processes and a scratch bpffs, passes them as --ebpf-cgroup-path and
+# --ebpf-bpffs-path (and --ebpf-instance-ip 10.0.0.1), and removes every program and pin at the end.
 # Environment: BUILD_DIR (default build), JOBS (build parallelism, default nproc),
 # KUMA_SKIP_DEPS=1 (skip install-deps.sh).
 set -euo pipefail
@@ -31,10 +34,29 @@ PEER=ktdemo-$$-peer
 # shellcheck source=scripts/lib/pod.sh
 source scripts/lib/pod.sh
 
+EBPF=0
+for arg in "$@"; do
+  case $arg in --backend=ebpf | --ebpf-enabled | --ebpf-enabled=true) EBPF=1 ;; esac
+done
+prev=""
+for arg in "$@"; do
+  if [[ $prev == --backend && $arg == ebpf ]]; then EBPF=1; fi
+  prev=$arg
+done
+BPFFS=""
+POD_CGROUP=""
+
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   pod_cleanup
+  if [[ -n $BPFFS ]]; then
+    # A throwaway node: detach and unpin everything of ours, then drop the scratch mount.
+    "$TPROXY" uninstall --backend ebpf --ebpf-all --ebpf-bpffs-path "$BPFFS" 2>/dev/null || true
+    umount "$BPFFS" 2>/dev/null || true
+    rmdir "$BPFFS" 2>/dev/null || true
+  fi
+  if [[ -n $POD_CGROUP ]]; then rmdir "$POD_CGROUP" 2>/dev/null || true; fi
   if ((rc == 0)); then echo; echo "done: namespaces and processes removed"; fi
   exit "$rc"
 }
@@ -60,6 +82,19 @@ if ! build_log=$(cmake --build "$BUILD_DIR" -j "$JOBS" --target kuma-tproxy kt-e
 fi
 
 # --- the pod and its peer ----------------------------------------------------------------------
+ebpf_args=()
+if ((EBPF)); then
+  cgroup2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+  if [[ -z $cgroup2 ]]; then
+    echo "demo.sh: the eBPF backend needs cgroup v2, and none is mounted (see /proc/mounts)" >&2
+    exit 1
+  fi
+  POD_CGROUP=$cgroup2/ktdemo-$$
+  mkdir "$POD_CGROUP"
+  BPFFS=$(mktemp -d /tmp/ktdemo-$$-bpffs-XXXXXX)
+  mount -t bpf bpf "$BPFFS"
+  ebpf_args=(--ebpf-cgroup-path "$POD_CGROUP" --ebpf-bpffs-path "$BPFFS" --ebpf-instance-ip 10.0.0.1)
+fi
 pod_create
 pod_start_services
 
@@ -93,7 +128,7 @@ echo
 echo "pod  $POD: 10.0.0.1 fd00::1, fake sidecar (uid 5678), app on :80 (uid 1000)"
 echo "peer $PEER: 10.0.0.2 fd00::2, server on :8080, DNS resolver on :53"
 
-install_args=(install --netns "/run/netns/$POD" --kuma-dp-user=5678 --redirect-all-dns-traffic "$@")
+install_args=(install --netns "/run/netns/$POD" --kuma-dp-user=5678 --redirect-all-dns-traffic "${ebpf_args[@]}" "$@")
 step "kuma-tproxy ${install_args[*]}"
 if ! "$TPROXY" "${install_args[@]}"; then
   echo "demo.sh: kuma-tproxy install failed (see above)" >&2
@@ -102,6 +137,7 @@ fi
 show
 
 uninstall_args=(uninstall --netns "/run/netns/$POD")
+if ((EBPF)); then uninstall_args+=(--ebpf-bpffs-path "$BPFFS"); fi
 step "kuma-tproxy ${uninstall_args[*]}"
 if ! "$TPROXY" "${uninstall_args[@]}"; then
   echo "demo.sh: kuma-tproxy uninstall failed (see above)" >&2

@@ -5,7 +5,7 @@
 # nothing else: no shell, no package manager.
 #
 # usage: image-rootfs.sh init|cni PREFIX OUT
-#   PREFIX  the CMake install prefix holding bin/kuma-tproxy and share/kuma-tproxy/bpf
+#   PREFIX  the CMake install prefix holding bin/kuma-tproxy and lib*/kuma-tproxy/bpf/*.bpf.o
 #   OUT     the directory to fill
 set -euo pipefail
 
@@ -28,10 +28,17 @@ copy_libs() {  # the ldd closure of a binary or shared object
 
 install -m 0755 "$prefix/bin/kuma-tproxy" "$out/usr/bin/kuma-tproxy"
 copy_libs "$prefix/bin/kuma-tproxy"
-if [[ -d "$prefix/share/kuma-tproxy/bpf" ]]; then
-  mkdir -p "$out/usr/share/kuma-tproxy"
-  cp -a "$prefix/share/kuma-tproxy/bpf" "$out/usr/share/kuma-tproxy/"
+# The BPF objects, for --ebpf-programs-source-path /usr/lib/kuma-tproxy/bpf (the binary embeds
+# the same objects; these are the files an operator can point at). CMake installs them under
+# ${CMAKE_INSTALL_LIBDIR}/kuma-tproxy/bpf, which is lib/ or lib/<multiarch>/ depending on the prefix.
+bpf_dir=$(find "$prefix" -type d -path '*/kuma-tproxy/bpf' -print -quit)
+objects=("$bpf_dir"/*.bpf.o)
+if [[ -z $bpf_dir || ! -e ${objects[0]} ]]; then
+  echo "image-rootfs: no BPF objects under $prefix/lib*/kuma-tproxy/bpf (cmake --install first)" >&2
+  exit 1
 fi
+mkdir -p "$out/usr/lib/kuma-tproxy/bpf"
+cp "${objects[@]}" "$out/usr/lib/kuma-tproxy/bpf/"
 
 # Minimal identity files: numeric uids need no passwd entries, but libc and iptables read these.
 printf 'root:x:0:0:root:/:/usr/bin/kuma-tproxy\nkuma-dp:x:5678:5678::/:/usr/bin/kuma-tproxy\n' >"$out/etc/passwd"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A throwaway "pod" and "peer" for scripts (sourced by demo.sh and test-images.sh; the C++ e2e suites
 # use tests/e2e/harness instead). Needs root and the kt-e2e helper ($TOOL).
 #
@@ -5,9 +6,17 @@
 #   peer  10.0.0.2 fd00::2   a server on :8080 and :9090 and a DNS resolver on :53
 #
 # The caller sets POD, PEER and TOOL, calls pod_create, pod_start_services, then probes; pod_cleanup
-# (from the caller's EXIT trap) stops the processes and deletes the namespaces.
+# (from the caller's EXIT trap) stops the processes and deletes the namespaces. With POD_CGROUP set
+# (a cgroup v2 directory, host view), the pod's processes (sidecar, app server, app and sidecar
+# probes) run in that cgroup, as the eBPF backend's cgroup programs need.
 
 POD_PIDS=()
+POD_CGROUP=${POD_CGROUP:-}
+
+pod_place() {  # the kt-e2e placement options of a process in the pod, as uid $1
+  [[ -n $POD_CGROUP ]] && printf '%s\n' --cgroup "$POD_CGROUP"
+  printf '%s\n' --netns "/run/netns/$POD" --uid "$1"
+}
 
 pod_create() {
   ip netns add "$POD"
@@ -44,8 +53,11 @@ pod_start() {
 }
 
 pod_start_services() {
-  pod_start --netns "/run/netns/$POD" --uid 5678 sidecar
-  pod_start --netns "/run/netns/$POD" --uid 1000 server --name app --port 80
+  local sidecar app
+  mapfile -t sidecar < <(pod_place 5678)
+  mapfile -t app < <(pod_place 1000)
+  pod_start "${sidecar[@]}" sidecar
+  pod_start "${app[@]}" server --name app --port 80
   pod_start --netns "/run/netns/$PEER" --uid 1000 server --name peer --port 8080 --dns-port 53
   pod_start --netns "/run/netns/$PEER" --uid 1000 server --name peer --port 9090
 }
@@ -83,8 +95,8 @@ pod_probe() {
   shift
   local place
   case $who in
-    app) place=(--netns "/run/netns/$POD" --uid 1000) ;;
-    sidecar) place=(--netns "/run/netns/$POD" --uid 5678) ;;
+    app) mapfile -t place < <(pod_place 1000) ;;
+    sidecar) mapfile -t place < <(pod_place 5678) ;;
     peer) place=(--netns "/run/netns/$PEER" --uid 1000) ;;
   esac
   out=$("$TOOL" "${place[@]}" "$@" --timeout-ms 2000 2>/dev/null) || true

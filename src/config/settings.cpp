@@ -266,7 +266,7 @@ std::vector<Setting> buildTable() {
       Def("ebpf.tcAttachIface", K::kInterface)
           .flags({"--ebpf-tc-attach-iface"})
           .annotations({"kuma.io/transparent-proxying-ebpf-tc-attach-iface"})
-          .help("interface for the TC programs (default: first non-loopback up)"),
+          .help("eBPF: steer inbound connections from this interface only (default: all but lo)"),
       [](auto& c) -> auto& { return c.ebpf.tcAttachIface; }));
   t.push_back(field(
       Def("dropInvalidPackets", K::kBool)

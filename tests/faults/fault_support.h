@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,8 @@ struct BackendCase {
   std::string mode() const { return name.substr(name.find('-') + 1); }  // "nft" / "legacy"
   std::string flag() const { return "--backend=" + name; }
 };
+// What CTest and gtest print for a parameter (instead of its bytes).
+inline void PrintTo(const BackendCase& b, std::ostream* os) { *os << b.name; }
 std::vector<BackendCase> ruleBackends();
 std::string backendParamName(const ::testing::TestParamInfo<BackendCase>& p);
 

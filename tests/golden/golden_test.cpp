@@ -36,30 +36,8 @@ constexpr Format kFormats[] = {
     {"nft", "nftables"},
 };
 
-std::string readFile(const std::string& path, bool* ok = nullptr) {
-  std::ifstream in(path);
-  if (ok) *ok = static_cast<bool>(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> scenarioNames() {
-  std::vector<std::string> out;
-  std::string dir = std::string(KT_GOLDEN_DIR) + "/scenarios";
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      const std::string ext = ".scenario";
-      if (n.size() > ext.size() && n.compare(n.size() - ext.size(), ext.size(), ext) == 0) {
-        out.push_back(n.substr(0, n.size() - ext.size()));
-      }
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> scenarioNames() { return golden::scenarioNames(KT_GOLDEN_DIR); }
+using golden::readFile;
 
 // A temporary file removed with the object.
 class TempFile {

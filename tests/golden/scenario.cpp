@@ -1,5 +1,9 @@
 #include "scenario.h"
 
+#include <dirent.h>
+
+#include <algorithm>
+#include <fstream>
 #include <sstream>
 
 namespace kt::golden {
@@ -50,6 +54,31 @@ Scenario parseScenario(const std::string& name, const std::string& text, std::st
     }
   }
   return s;
+}
+
+std::vector<std::string> scenarioNames(const std::string& goldenDir) {
+  std::vector<std::string> out;
+  std::string dir = goldenDir + "/scenarios";
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      const std::string ext = ".scenario";
+      if (n.size() > ext.size() && n.compare(n.size() - ext.size(), ext.size(), ext) == 0) {
+        out.push_back(n.substr(0, n.size() - ext.size()));
+      }
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string readFile(const std::string& path, bool* ok) {
+  std::ifstream in(path);
+  if (ok) *ok = static_cast<bool>(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace kt::golden

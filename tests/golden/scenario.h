@@ -24,4 +24,10 @@ struct Scenario {
 // Parses a scenario file's text; `error` gets a message for an unknown section.
 Scenario parseScenario(const std::string& name, const std::string& text, std::string* error);
 
+// The names of `goldenDir`/scenarios/*.scenario, sorted, without the extension.
+std::vector<std::string> scenarioNames(const std::string& goldenDir);
+
+// A whole file; `ok` (if given) says whether it could be opened.
+std::string readFile(const std::string& path, bool* ok = nullptr);
+
 }  // namespace kt::golden

@@ -1,75 +1,26 @@
 // Runs the built kuma-tproxy binary (path from CMake) for what needs no kernel access: help,
 // version, and bad input, which must exit 2 before anything is changed.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "base/strings.h"
+#include "binary_run.h"
 #include "config_test_support.h"
 #include "version.h"
 
 namespace kt::config {
 namespace {
 
-struct Run {
-  int exitCode = -1;
-  std::string out;
-  std::string err;
-};
+using Run = testing::BinaryRun;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs the binary with `argv0` as its program name, the given arguments and environment, stdin
-// from /dev/null, stdout and stderr captured in files.
+// Runs the binary with `argv0` as its program name (stdin /dev/null, output captured).
 Run run(const std::string& argv0, const std::vector<std::string>& args,
         const std::vector<std::string>& env = {}) {
-  testing::TempFile out(""), err("");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.path().c_str(), O_WRONLY | O_TRUNC, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, err.path().c_str(), O_WRONLY | O_TRUNC, 0);
-  std::vector<std::string> argStore = {argv0};
-  argStore.insert(argStore.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argStore)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> envStore = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
-  envStore.insert(envStore.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : envStore)
-    envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  Run r;
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, KT_TPROXY_BINARY, &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    ADD_FAILURE() << "posix_spawn " << KT_TPROXY_BINARY << ": " << std::strerror(rc);
-    return r;
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out.path());
-  r.err = slurp(err.path());
-  return r;
+  return testing::runBinaryAs(argv0, args, env);
 }
 
 Run tproxy(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {

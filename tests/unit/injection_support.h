@@ -2,9 +2,6 @@
 // every configuration source, and running the built binary with a value set through one source.
 #pragma once
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -12,14 +9,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "base/strings.h"
+#include "binary_run.h"
 #include "config_test_support.h"
 
 namespace kt::config::testing {
@@ -244,57 +240,10 @@ inline std::string yamlNested(const std::string& path, const std::string& leaf) 
   return out;
 }
 
-struct BinaryRun {
-  int exitCode = -1;
-  std::string out;
-  std::string err;
-};
-
-inline std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs the built kuma-tproxy with `args` after the program name and exactly `env` (plus PATH),
-// stdin from /dev/null, stdout and stderr captured. Never through a shell.
+// Runs the built kuma-tproxy with `args` after the program name and exactly `env` (plus PATH).
 inline BinaryRun runBinary(const std::vector<std::string>& args,
                            const std::vector<std::string>& env) {
-  TempFile out(""), err("");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.path().c_str(), O_WRONLY | O_TRUNC, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, err.path().c_str(), O_WRONLY | O_TRUNC, 0);
-  std::vector<std::string> argStore = {"kuma-tproxy"};
-  argStore.insert(argStore.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argStore)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> envStore = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
-  envStore.insert(envStore.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : envStore)
-    envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  BinaryRun r;
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, KT_TPROXY_BINARY, &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    ADD_FAILURE() << "posix_spawn " << KT_TPROXY_BINARY << ": " << std::strerror(rc);
-    return r;
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out.path());
-  r.err = slurp(err.path());
-  return r;
+  return runBinaryAs("kuma-tproxy", args, env);
 }
 
 // `install --dry-run [extra]` with `value` set for `t` through `via` (nullopt value = the

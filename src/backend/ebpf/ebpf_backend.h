@@ -1,4 +1,5 @@
-// The eBPF backend: cgroup and TC programs shared per node, configuration per pod in pinned maps.
+// The eBPF backend: cgroup programs shared per node, one sk_lookup program per pod, and the
+// configuration per pod in pinned maps.
 #pragma once
 
 #include <memory>

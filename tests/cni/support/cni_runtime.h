@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -52,6 +53,8 @@ class CniRuntime {
                     std::vector<std::pair<std::string, std::string>> extraEnv = {}) const;
 
   const std::optional<nlohmann::json>& cachedResult() const { return cached_; }
+  // Restores a result cached by an earlier process (kt-cni-run keeps it in a file between calls).
+  void setCachedResult(std::optional<nlohmann::json> result) { cached_ = std::move(result); }
 
  private:
   nlohmann::json pluginConf(const nlohmann::json& plugin,
