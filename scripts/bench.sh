@@ -20,9 +20,14 @@
 #   ebpf_pod     kuma-tproxy install --backend ebpf on a node where they are attached: only the
 #                pod's entry and its sk_lookup program
 # The "same rules" come from `kuma-tproxy install --dry-run` of each backend. Tables give median,
-# p90, min-max and paired ratios (median over rounds of the per-round ratio) to floor and to
-# restore; the base config first, then with N excluded outbound ports and N excluded outbound
-# IPs for each N in $NS.
+# p90, min-max and paired ratios (median over rounds of the per-round ratio) to floor, to
+# restore and to tproxy_nft; the base config first, then with N excluded outbound ports and N
+# excluded outbound IPs for each N in $NS. Last, issue 3's targets, each with its measured value
+# and whether it holds here (tests/bench/targets.h):
+#   nftables install / floor <= 2       (x floor of tproxy_nft, base config)
+#   restore pair / nftables install >= 3 (x tproxy_nft of restore, base config)
+#   iptables install / restore pair <= 1.3 (x restore of tproxy_ipt, base config)
+#   nftables install with 5000 excluded ports and 5000 excluded IPs < 10 ms (median)
 #
 # Part B, data path (IPv4): new connections per second (tests/bench/conn_bench.h, 64 B each way,
 # one client, one single-threaded server) and bulk throughput (iperf3, one stream) per row, rows
@@ -38,10 +43,10 @@
 # More apply methods (e.g. an eBPF install) go into extra_apply_methods.
 #
 # Environment knobs: REPS (part A base rounds, 25), SREPS (scaling rounds, 15), NS ("10 1000
-# 5000"), SETTLE_MS (30), BASE_FLAGS (install flags of the base config), CONN_REPS (7),
-# CONN_COUNT (20000), IPERF_REPS (5), IPERF_T (seconds per iperf3 run, 3), SKIP_APPLY=1,
-# SKIP_DATAPATH=1, ROWS, BUILD_DIR (build), JOBS, KUMA_SKIP_DEPS=1, OUT (raw samples TSV; default
-# a temporary file, removed).
+# 5000"), EXCL_VIA (flags or file, see exclusion_flags), SETTLE_MS (30), BASE_FLAGS (install
+# flags of the base config), CONN_REPS (7), CONN_COUNT (20000), IPERF_REPS (5), IPERF_T
+# (seconds per iperf3 run, 3), SKIP_APPLY=1, SKIP_DATAPATH=1, ROWS, BUILD_DIR (build), JOBS,
+# KUMA_SKIP_DEPS=1, OUT (raw samples TSV; default a temporary file, removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -149,16 +154,24 @@ new_ns() {  # $1 = name suffix; prints the namespace path
 }
 
 # --- part A: rule apply --------------------------------------------------------------------------
-# N excluded outbound ports (spaced so no two merge into a range) and N excluded outbound IPs,
-# as a config file: the lists are too long for one command-line value.
+# N excluded outbound ports (spaced so no two merge into a range, from 20000 up so that none is
+# a redirect port, which cannot be excluded) and N excluded outbound IPs. EXCL_VIA=flags (the
+# default) passes them as two flag values, as Kuma's injector passes them to kuma-init; a value
+# over one command-line argument's 128 KiB (N above about 9000) goes through a config file
+# instead. EXCL_VIA=file always uses a config file (YAML flow sequences: ConfigMap mode).
+# N <= 15000.
 exclusion_flags() {  # $1 = N; prints the extra install flags
   local n=$1 i ports=() ips=() file=$WORK/exclusions-$1.yaml
   ((n == 0)) && return 0
   for ((i = 0; i < n; i++)); do
-    ports+=($((10000 + 3 * i)))
+    ports+=($((20000 + 3 * i)))
     ips+=("10.200.$((i / 120)).$((2 * (i % 120) + 1))")
   done
   local IFS=,
+  if [[ ${EXCL_VIA:-flags} == flags ]] && ((${#ips[*]} * 14 < 120000)); then
+    echo "--exclude-outbound-ports=${ports[*]} --exclude-outbound-ips=${ips[*]}"
+    return 0
+  fi
   printf 'redirect:\n  outbound:\n    excludePorts: [%s]\n    excludePortsForIPs: [%s]\n' \
     "${ports[*]}" "${ips[*]}" >"$file"
   echo "--config-file=$file"
@@ -230,8 +243,8 @@ apply_table() {  # $1 = group, $2 = title, $3 = flags, $4 = rounds
     return 0
   fi
   "$BENCH" apply --methods "$WORK/$1.methods" --setup "$WORK/setup" --reps "$4" \
-    --settle-ms "$SETTLE_MS" --title "$2" --baseline floor --baseline restore --raw "$OUT" \
-    --group "$1" --ns-prefix "$PREFIX-$1"
+    --settle-ms "$SETTLE_MS" --title "$2" --baseline floor --baseline restore \
+    --baseline tproxy_nft --raw "$OUT" --group "$1" --ns-prefix "$PREFIX-$1"
   echo
 }
 
@@ -244,6 +257,16 @@ if [[ ${SKIP_APPLY:-0} != 1 ]]; then
     apply_table "n$n" "base config + $n excluded outbound ports and $n excluded outbound IPs, $SREPS rounds" \
       "$BASE_FLAGS $(exclusion_flags "$n")" "$SREPS"
   done
+  if [[ -s $OUT ]]; then
+    "$BENCH" targets --input "$OUT" \
+      --target "base tproxy_nft / floor <= 2" \
+      --target "base restore / tproxy_nft >= 3" \
+      --target "base tproxy_ipt / restore <= 1.3" \
+      --target "n5000 tproxy_nft < 10" \
+      --label "tproxy_nft=nftables install" --label "tproxy_ipt=iptables install" \
+      --label "restore=restore pair" --label "floor=floor"
+    echo
+  fi
 fi
 
 # --- part B: data path ---------------------------------------------------------------------------

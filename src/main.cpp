@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,32 @@ void addLogFlags(CLI::App& cmd, std::string& level, std::string& format) {
   cmd.add_option("--log-format", format, "text or json");
 }
 
+// The options of `uninstall`.
+struct UninstallOptions {
+  UninstallOptions(CLI::App& cmd, const kt::config::FlagFilter& filter)
+      : settings(cmd, kt::app::uninstallSettingFlags(), filter) {
+    ebpfAll =
+        cmd.add_flag("--ebpf-all")
+            ->description("also remove the node-wide eBPF programs and maps, not only this pod's");
+    addLogFlags(cmd, logLevel, logFormat);
+  }
+  kt::config::SettingFlags settings;
+  CLI::Option* ebpfAll = nullptr;
+  std::string logLevel, logFormat;
+};
+
+// Gives `cmd` its options (`slot.emplace(cmd, filter)`) only when the command line names it:
+// CLI11 checks every new option against all earlier ones of its command, and registering the
+// ~50 options of each command on every run cost more start-up time than an nftables install
+// itself (see also FlagFilter). CLI11 calls the pre-parse callback when it reaches the
+// subcommand's name, before it reads the subcommand's arguments (and before `--help` prints
+// them).
+template <class Options>
+void defineWhenParsed(CLI::App* cmd, std::optional<Options>& slot,
+                      const kt::config::FlagFilter& filter) {
+  cmd->preparse_callback([cmd, &slot, &filter](std::size_t) { slot.emplace(*cmd, filter); });
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> raw(argv, argv + argc);
   std::string prog = raw.empty() ? "kuma-tproxy" : kt::app::programName(raw[0]);
@@ -82,20 +109,17 @@ int run(int argc, char** argv) {
   std::string logLevel, logFormat;
   addLogFlags(cli, logLevel, logFormat);
 
+  const auto filter = kt::config::FlagFilter::namedIn(*args);
   auto* install = cli.add_subcommand("install", "Install the transparent proxy rules");
-  kt::config::InstallFlags installFlags(*install);
+  std::optional<kt::config::InstallFlags> installFlags;
+  defineWhenParsed(install, installFlags, filter);
   auto* verify = cli.add_subcommand(
       "verify", "Compare the installed rules with the configuration (= install --verify)");
-  kt::config::InstallFlags verifyFlags(*verify);
-
+  std::optional<kt::config::InstallFlags> verifyFlags;
+  defineWhenParsed(verify, verifyFlags, filter);
   auto* uninstall = cli.add_subcommand("uninstall", "Remove the transparent proxy rules");
-  kt::config::SettingFlags uninstallFlags(*uninstall, kt::app::uninstallSettingFlags());
-  auto* ebpfAll =
-      uninstall->add_flag("--ebpf-all")
-          ->description("also remove the node-wide eBPF programs and maps, not only this pod's");
-  std::string uninstallLogLevel, uninstallLogFormat;
-  addLogFlags(*uninstall, uninstallLogLevel, uninstallLogFormat);
-
+  std::optional<UninstallOptions> uninstallOpts;
+  defineWhenParsed(uninstall, uninstallOpts, filter);
   auto* version = cli.add_subcommand("version", "Print the version");
   auto* cni = cli.add_subcommand("cni", "Run as the CNI plugin kuma-cni (CNI_* env, stdin)");
   auto* cniInstall =
@@ -118,21 +142,28 @@ int run(int argc, char** argv) {
 
   // Logging: the subcommand's --log-level / --log-format win over the global ones.
   kt::app::LogOptions logOpts;
-  const kt::config::InstallFlags* flags = install->parsed() ? &installFlags : &verifyFlags;
-  std::string subLevel = uninstall->parsed() ? uninstallLogLevel : flags->logLevel();
-  std::string subFormat = uninstall->parsed() ? uninstallLogFormat : flags->logFormat();
+  const kt::config::InstallFlags* flags = install->parsed() ? &*installFlags : nullptr;
+  if (verify->parsed()) flags = &*verifyFlags;
+  std::string subLevel = uninstall->parsed() ? uninstallOpts->logLevel : flags->logLevel();
+  std::string subFormat = uninstall->parsed() ? uninstallOpts->logFormat : flags->logFormat();
   if (!subLevel.empty()) logLevel = subLevel;
   if (!subFormat.empty()) logFormat = subFormat;
   if (!logLevel.empty()) logOpts.level = logLevel;
   if (!logFormat.empty()) logOpts.format = logFormat;
-  auto logStatus = kt::app::setupLogging(logOpts);
+  // main() set up the default logging already; only other options need a new logger.
+  const kt::app::LogOptions defaults;
+  kt::Status logStatus;
+  if (logOpts.level != defaults.level || logOpts.format != defaults.format ||
+      logOpts.file != defaults.file) {
+    logStatus = kt::app::setupLogging(logOpts);
+  }
   // A bad log option is reported together with the configuration problems below.
   if (!logStatus) report(logStatus.error());
 
   if (uninstall->parsed()) {
     kt::config::LoadRequest req;
-    req.flags = uninstallFlags.given();
-    auto s = kt::app::runUninstall(req, ebpfAll->count() > 0);
+    req.flags = uninstallOpts->settings.given();
+    auto s = kt::app::runUninstall(req, uninstallOpts->ebpfAll->count() > 0);
     if (!logStatus) return kExitConfig;
     return s ? kExitOk : report(s.error());
   }

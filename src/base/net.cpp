@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "base/strings.h"
 
@@ -167,11 +168,16 @@ std::vector<PortRange> normalizePorts(std::vector<PortRange> ports) {
 std::vector<Cidr> normalizeCidrs(std::vector<Cidr> cidrs) {
   // Sort by family, then address, then shorter prefix first, so a covering prefix precedes
   // the prefixes it covers.
-  std::sort(cidrs.begin(), cidrs.end(), [](const Cidr& a, const Cidr& b) {
+  auto less = [](const Cidr& a, const Cidr& b) {
     if (a.addr.family != b.addr.family) return a.addr.family < b.addr.family;
-    if (a.addr.bytes != b.addr.bytes) return a.addr.bytes < b.addr.bytes;
+    // One comparison of the bytes (array's != and < would compare them twice).
+    int c = std::memcmp(a.addr.bytes.data(), b.addr.bytes.data(), a.addr.bytes.size());
+    if (c != 0) return c < 0;
     return a.prefix < b.prefix;
-  });
+  };
+  // Lists are often given sorted, and normalized lists are normalized again downstream.
+  if (!std::is_sorted(cidrs.begin(), cidrs.end(), less))
+    std::sort(cidrs.begin(), cidrs.end(), less);
   std::vector<Cidr> out;
   for (const auto& c : cidrs) {
     if (!out.empty()) {

@@ -76,10 +76,27 @@ std::string lastValue(const CLI::Option* opt) {
 
 }  // namespace
 
-SettingFlags::SettingFlags(CLI::App& cmd, const std::vector<std::string_view>& only) : cmd_(cmd) {
+FlagFilter FlagFilter::namedIn(const std::vector<std::string>& args) {
+  FlagFilter f;
+  f.all_ = false;
+  for (const auto& a : args) {
+    if (a == "-h" || a == "--help") return all();
+    if (a.size() > 2 && a.compare(0, 2, "--") == 0) f.names_.insert(a.substr(0, a.find('=')));
+  }
+  return f;
+}
+
+bool FlagFilter::wants(std::string_view flag) const {
+  return all_ || names_.count(flag) > 0;
+}
+
+SettingFlags::SettingFlags(CLI::App& cmd, const std::vector<std::string_view>& only,
+                           const FlagFilter& filter)
+    : cmd_(cmd) {
   for (const auto& s : settings()) {
     for (auto flag : s.flags) {
       if (!only.empty() && std::find(only.begin(), only.end(), flag) == only.end()) continue;
+      if (!filter.wants(flag)) continue;
       std::string name(flag);
       auto* opt = s.isBool() ? boolFlag(cmd, name, helpFor(s, flag))
                              : textOption(cmd, name, helpFor(s, flag), typeName(s.kind));
@@ -103,20 +120,23 @@ std::vector<FlagValue> SettingFlags::given() const {
   return out;
 }
 
-InstallFlags::InstallFlags(CLI::App& cmd) : settings_(cmd) {
-  configFile_ =
-      textOption(cmd, "--config-file",
-                 "configuration file, YAML or JSON with Kuma's schema; - = stdin", "PATH|-");
-  annotationsFile_ =
-      textOption(cmd, "--annotations-file",
-                 "the pod's annotations file from the Kubernetes downward API", "PATH");
+InstallFlags::InstallFlags(CLI::App& cmd, const FlagFilter& filter) : settings_(cmd, {}, filter) {
+  auto text = [&](const char* name, const char* help, const char* type) -> CLI::Option* {
+    return filter.wants(name) ? textOption(cmd, name, help, type) : nullptr;
+  };
+  configFile_ = text("--config-file",
+                     "configuration file, YAML or JSON with Kuma's schema; - = stdin", "PATH|-");
+  annotationsFile_ = text("--annotations-file",
+                          "the pod's annotations file from the Kubernetes downward API", "PATH");
   podManifest_ =
-      textOption(cmd, "--pod-manifest",
-                 "a Pod object (JSON or YAML) whose annotations are read; - = stdin", "PATH|-");
-  annotation_ = textOption(cmd, "--annotation", "an annotation (repeatable)", "KEY=VALUE");
-  verify_ = boolFlag(cmd, "--verify", "compare the installed rules with the configuration");
-  logLevel_ = textOption(cmd, "--log-level", "trace, debug, info, warn, error or off", "LEVEL");
-  logFormat_ = textOption(cmd, "--log-format", "text or json", "FORMAT");
+      text("--pod-manifest", "a Pod object (JSON or YAML) whose annotations are read; - = stdin",
+           "PATH|-");
+  annotation_ = text("--annotation", "an annotation (repeatable)", "KEY=VALUE");
+  if (filter.wants("--verify")) {
+    verify_ = boolFlag(cmd, "--verify", "compare the installed rules with the configuration");
+  }
+  logLevel_ = text("--log-level", "trace, debug, info, warn, error or off", "LEVEL");
+  logFormat_ = text("--log-format", "text or json", "FORMAT");
 }
 
 LoadRequest InstallFlags::request() const {
@@ -125,12 +145,12 @@ LoadRequest InstallFlags::request() const {
   req.configFile = lastValue(configFile_);
   req.annotationsFile = lastValue(annotationsFile_);
   req.podManifest = lastValue(podManifest_);
-  if (annotation_->count() > 0) req.annotations = annotation_->results();
+  if (annotation_ && annotation_->count() > 0) req.annotations = annotation_->results();
   return req;
 }
 
 Result<bool> InstallFlags::verify() const {
-  if (verify_->count() == 0) return false;
+  if (!verify_ || verify_->count() == 0) return false;
   auto b = parseBool(lastValue(verify_));
   if (!b) return std::move(b).takeError().context("flag --verify");
   return *b;

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,12 +23,33 @@ class Option;
 
 namespace kt::config {
 
+// Which flags a command registers with CLI11. CLI11 compares each new option with every
+// earlier one of its command, so registering all ~50 flags cost more CPU time than the rest of
+// an nftables install. A run that does not ask for help registers only the flags its arguments
+// name: CLI11 then classifies every argument exactly as with all flags registered (a token
+// either is the name of a registered option or it is not), so results and errors are the same.
+class FlagFilter {
+ public:
+  // Every flag.
+  static FlagFilter all() { return FlagFilter(); }
+  // The flags that `args` name as "--name" or "--name=value" (anywhere, values included); every
+  // flag when `args` contain -h or --help, whose output lists them all.
+  static FlagFilter namedIn(const std::vector<std::string>& args);
+
+  bool wants(std::string_view flag) const;
+
+ private:
+  bool all_ = true;
+  std::set<std::string, std::less<>> names_;
+};
+
 // Flags of settings (settings.h), registered from the settings table.
 class SettingFlags {
  public:
-  // Registers the setting flags named in `only` on `cmd`, or every setting flag when `only` is
-  // empty. `cmd` must outlive this object.
-  explicit SettingFlags(CLI::App& cmd, const std::vector<std::string_view>& only = {});
+  // Registers the setting flags named in `only` (every setting flag when `only` is empty) that
+  // `filter` wants on `cmd`. `cmd` must outlive this object.
+  explicit SettingFlags(CLI::App& cmd, const std::vector<std::string_view>& only = {},
+                        const FlagFilter& filter = FlagFilter::all());
   SettingFlags(const SettingFlags&) = delete;
   SettingFlags& operator=(const SettingFlags&) = delete;
 
@@ -43,7 +65,8 @@ class SettingFlags {
 // --annotations-file, --pod-manifest, --annotation, --verify, --log-level and --log-format.
 class InstallFlags {
  public:
-  explicit InstallFlags(CLI::App& cmd);
+  // Registers the flags that `filter` wants; the others read as not given.
+  explicit InstallFlags(CLI::App& cmd, const FlagFilter& filter = FlagFilter::all());
   InstallFlags(const InstallFlags&) = delete;
   InstallFlags& operator=(const InstallFlags&) = delete;
 

@@ -180,10 +180,10 @@ Result<UidPortExclusion> parseUidExclusion(std::string_view text) {
 
   if (!ports.empty() && ports != "*") {
     auto items = splitList(ports, ',');
-    // The ports of one entry are a port list: the same cap bounds the rules they expand to.
-    if (items.size() > kMaxPortEntries) {
+    // The ports of one entry expand to rules of their own: their cap bounds those rules.
+    if (items.size() > kMaxUidPortEntries) {
       return Error::config(std::to_string(items.size()) + " port entries; at most " +
-                           std::to_string(kMaxPortEntries) + " are accepted");
+                           std::to_string(kMaxUidPortEntries) + " are accepted");
     }
     for (const auto& item : items) {
       KT_ASSIGN_OR_RETURN(auto r, parseUidPortItem(item));

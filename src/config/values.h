@@ -19,13 +19,22 @@
 
 namespace kt::config {
 
-// Longest accepted text of one value (a flag value, annotation value, variable, list item...).
-inline constexpr size_t kMaxValueBytes = 16 * 1024;
+// Longest accepted text of one value (a flag value, annotation value, variable, list item...):
+// room for either list at its entry limit written out in full, e.g. all 65535 ports one by one
+// (~380 KB) or 10 000 IPv6 /128s (~440 KB).
+inline constexpr size_t kMaxValueBytes = 512 * 1024;
 // Most entries in one port list, one address list, and one uid-exclusion list after merging
-// all the values of a source.
-inline constexpr size_t kMaxPortEntries = 512;
-inline constexpr size_t kMaxCidrEntries = 1024;
+// all the values of a source (before duplicates and overlaps are merged). No port list can name
+// more than 65535 distinct ports; 10 000 addresses cover the largest exclusion lists seen in
+// meshes, and the backends stay linear in both (interval sets in nftables, 15 ports per
+// multiport rule in iptables), so their cost is bounded (docs/bench.md).
+inline constexpr size_t kMaxPortEntries = 65536;
+inline constexpr size_t kMaxCidrEntries = 10000;
 inline constexpr size_t kMaxUidExclusions = 64;
+// Most port entries in one uid exclusion. Kept small: the ports of every uid exclusion become
+// rules of their own (per protocol and family), so 64 entries of 65536 ports would be half a
+// million iptables rules.
+inline constexpr size_t kMaxUidPortEntries = 512;
 // Longest accepted sleep between retries.
 inline constexpr std::chrono::milliseconds kMaxSleepBetweenRetries = std::chrono::hours(1);
 

@@ -48,20 +48,26 @@ int dispatch(const nlmsghdr* nlh, void* data) {
   return (*static_cast<MessageFn*>(data))(nlh);
 }
 
+// Requests are a header, a fixed struct and at most two address attributes.
+constexpr size_t kRequestBuffer = 256;
+// Dump replies come in skbs of up to 32 KiB.
+constexpr size_t kReplyBuffer = 32 * 1024;
+
 // Sends the request in `req` and runs `onMessage` on every answer until the kernel is done.
 Status talk(mnl_socket* sock, nlmsghdr* req, MessageFn onMessage, const std::string& what) {
   req->nlmsg_seq = static_cast<uint32_t>(std::time(nullptr));
   if (mnl_socket_sendto(sock, req, req->nlmsg_len) < 0) return Error::system(what, errno);
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
+  // Not cleared: the kernel fills what is read.
+  std::unique_ptr<char[]> buf(new char[kReplyBuffer]);
   const uint32_t portid = mnl_socket_get_portid(sock);
   for (;;) {
-    ssize_t n = mnl_socket_recvfrom(sock, buf.data(), buf.size());
+    ssize_t n = mnl_socket_recvfrom(sock, buf.get(), kReplyBuffer);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error::system(what, errno);
     }
-    int ret = mnl_cb_run(buf.data(), static_cast<size_t>(n), req->nlmsg_seq, portid, dispatch,
-                         &onMessage);
+    int ret =
+        mnl_cb_run(buf.get(), static_cast<size_t>(n), req->nlmsg_seq, portid, dispatch, &onMessage);
     if (ret < 0) return Error::system(what, errno);
     if (ret == MNL_CB_STOP) return {};
   }
@@ -73,8 +79,8 @@ struct Link {
 };
 
 Result<std::map<uint32_t, Link>> listLinks(mnl_socket* sock) {
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  alignas(nlmsghdr) char buf[kRequestBuffer];
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = RTM_GETLINK;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
@@ -99,20 +105,19 @@ Result<std::map<uint32_t, Link>> listLinks(mnl_socket* sock) {
   return links;
 }
 
-}  // namespace
-
-Result<std::vector<InterfaceAddress>> listAddresses(Family family) {
-  KT_ASSIGN_OR_RETURN(auto sock, openRoute());
-  KT_ASSIGN_OR_RETURN(auto links, listLinks(sock.get()));
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+// Every address of `family`, with the interface names and flags from `links`.
+Result<std::vector<InterfaceAddress>> listAddressesOn(mnl_socket* sock,
+                                                      const std::map<uint32_t, Link>& links,
+                                                      Family family) {
+  alignas(nlmsghdr) char buf[kRequestBuffer];
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = RTM_GETADDR;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
   ifa->ifa_family = family == Family::kV4 ? AF_INET : AF_INET6;
   std::vector<InterfaceAddress> out;
   KT_TRY(talk(
-      sock.get(), nlh,
+      sock, nlh,
       [&](const nlmsghdr* m) {
         const auto* a = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(m));
         if (a->ifa_family != ifa->ifa_family) return MNL_CB_OK;
@@ -144,11 +149,41 @@ Result<std::vector<InterfaceAddress>> listAddresses(Family family) {
   return out;
 }
 
-Result<bool> hasNonLoopbackAddress(Family family) {
-  KT_ASSIGN_OR_RETURN(auto addrs, listAddresses(family));
+bool anyNonLoopback(const std::vector<InterfaceAddress>& addrs) {
   for (const auto& a : addrs)
     if (!a.loopback) return true;
   return false;
+}
+
+}  // namespace
+
+Result<std::vector<InterfaceAddress>> listAddresses(Family family) {
+  KT_ASSIGN_OR_RETURN(auto sock, openRoute());
+  KT_ASSIGN_OR_RETURN(auto links, listLinks(sock.get()));
+  return listAddressesOn(sock.get(), links, family);
+}
+
+Result<InterfaceSummary> summarizeInterfaces(std::optional<Family> family) {
+  KT_ASSIGN_OR_RETURN(auto sock, openRoute());
+  KT_ASSIGN_OR_RETURN(auto links, listLinks(sock.get()));
+  InterfaceSummary out;
+  for (const auto& [index, link] : links) {
+    if (link.flags & IFF_LOOPBACK) {
+      out.loopback = link.name;
+      out.loopbackIndex = index;
+      break;
+    }
+  }
+  if (family) {
+    KT_ASSIGN_OR_RETURN(auto addrs, listAddressesOn(sock.get(), links, *family));
+    out.nonLoopbackAddress = anyNonLoopback(addrs);
+  }
+  return out;
+}
+
+Result<bool> hasNonLoopbackAddress(Family family) {
+  KT_ASSIGN_OR_RETURN(auto addrs, listAddresses(family));
+  return anyNonLoopback(addrs);
 }
 
 Result<std::string> loopbackInterface() {
@@ -160,12 +195,18 @@ Result<std::string> loopbackInterface() {
 }
 
 Status addAddress(const std::string& ifname, const Cidr& cidr) {
-  const std::string what = "adding " + cidr.str() + " to " + ifname;
   unsigned index = if_nametoindex(ifname.c_str());
-  if (index == 0) return Error::system(what + ": no such interface", errno);
+  if (index == 0) {
+    return Error::system("adding " + cidr.str() + " to " + ifname + ": no such interface", errno);
+  }
+  return addAddress(index, ifname, cidr);
+}
+
+Status addAddress(uint32_t index, const std::string& ifname, const Cidr& cidr) {
+  const std::string what = "adding " + cidr.str() + " to " + ifname;
   KT_ASSIGN_OR_RETURN(auto sock, openRoute());
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  alignas(nlmsghdr) char buf[kRequestBuffer];
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = RTM_NEWADDR;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
   auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,19 @@ Result<bool> hasNonLoopbackAddress(Family family);
 // The name of the first interface with IFF_LOOPBACK (normally "lo"); kNotFound if none.
 Result<std::string> loopbackInterface();
 
+// What a backend needs before it installs: the loopback interface and, when `family` is given,
+// whether an interface other than loopback has an address of that family (as
+// hasNonLoopbackAddress). One rtnetlink socket, one link dump and at most one address dump.
+struct InterfaceSummary {
+  std::string loopback;  // the first interface with IFF_LOOPBACK; empty when there is none
+  uint32_t loopbackIndex = 0;
+  bool nonLoopbackAddress = false;  // only meaningful when a family was asked for
+};
+Result<InterfaceSummary> summarizeInterfaces(std::optional<Family> family);
+
 // Adds `cidr` to interface `ifname`. An identical address already present is success.
 Status addAddress(const std::string& ifname, const Cidr& cidr);
+// The same for an interface whose index is known (`ifname` only names it in errors).
+Status addAddress(uint32_t ifindex, const std::string& ifname, const Cidr& cidr);
 
 }  // namespace kt::sys

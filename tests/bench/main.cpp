@@ -5,6 +5,7 @@
 //     conn-server  64-byte echo-and-close server; prints "ready" once listening
 //     conn-client  N sequential connections; prints connections per second
 //     summarize    table of medians, p90 and paired ratios from a TSV of samples
+//     targets      whether performance targets hold on a TSV of samples (targets.h)
 // Placement (cgroup, then setns, then uid) works as in kt-e2e (tests/e2e/place/placement.h).
 // Tables and numbers go to stdout, logs to stderr.
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include "conn_bench.h"
 #include "place/placement.h"
 #include "stats.h"
+#include "targets.h"
 
 namespace {
 
@@ -52,22 +54,28 @@ std::map<std::string, std::string> parseLabels(const std::vector<std::string>& l
   return out;
 }
 
-// Samples as "group<TAB>method<TAB>round<TAB>value" lines.
-kt::Result<std::vector<Sample>> readSamples(const std::string& path, const std::string& group) {
+// Samples as "group<TAB>method<TAB>round<TAB>value" lines, by group.
+kt::Result<std::map<std::string, std::vector<Sample>>> readAllSamples(const std::string& path) {
   KT_ASSIGN_OR_RETURN(std::string text, readFile(path));
-  std::vector<Sample> samples;
+  std::map<std::string, std::vector<Sample>> groups;
   for (auto line : kt::split(text, '\n')) {
     auto f = kt::split(line, '\t');
-    if (f.size() != 4 || f[0] != group) continue;
+    if (f.size() != 4) continue;
     try {
-      samples.push_back(
+      groups[std::string(f[0])].push_back(
           {std::string(f[1]), std::stoi(std::string(f[2])), std::stod(std::string(f[3]))});
     } catch (const std::exception&) {
       return kt::Error::runtime(path + ": bad sample line: " + std::string(line));
     }
   }
-  if (samples.empty()) return kt::Error::runtime(path + ": no samples of group " + group);
-  return samples;
+  return groups;
+}
+
+kt::Result<std::vector<Sample>> readSamples(const std::string& path, const std::string& group) {
+  KT_ASSIGN_OR_RETURN(auto groups, readAllSamples(path));
+  auto it = groups.find(group);
+  if (it == groups.end()) return kt::Error::runtime(path + ": no samples of group " + group);
+  return std::move(it->second);
 }
 
 }  // namespace
@@ -89,6 +97,8 @@ int main(int argc, char** argv) {
   // summarize
   std::string input, unit = "ms";
   bool noP90 = false;
+  // targets
+  std::vector<std::string> targetSpecs;
 
   CLI::App app{"kt-bench: measuring tools for scripts/bench.sh", "kt-bench"};
   app.require_subcommand(1);
@@ -124,7 +134,14 @@ int main(int argc, char** argv) {
   summarizeCmd->add_option("--unit", unit);
   summarizeCmd->add_option("--baseline", baselines);
   summarizeCmd->add_flag("--no-p90", noP90);
-  for (auto* sub : {apply, summarizeCmd})
+  auto* targetsCmd =
+      app.add_subcommand("targets", "whether performance targets hold on a TSV of samples");
+  targetsCmd->add_option("--input", input)->required();
+  targetsCmd
+      ->add_option("--target", targetSpecs,
+                   "GROUP METHOD [/ BASELINE] <=|<|>= LIMIT (repeatable; see targets.h)")
+      ->required();
+  for (auto* sub : {apply, summarizeCmd, targetsCmd})
     sub->add_option("--label", labels, "NAME=display text (repeatable)");
 
   CLI11_PARSE(app, argc, argv);
@@ -179,6 +196,18 @@ int main(int argc, char** argv) {
     auto rate = kt::bench::runConnClient(*ep, count);
     if (!rate) return fail(rate.error());
     std::printf("%.0f\n", *rate);
+    return 0;
+  }
+  if (*targetsCmd) {
+    auto groups = readAllSamples(input);
+    if (!groups) return fail(groups.error());
+    std::vector<kt::bench::TargetResult> results;
+    for (const auto& spec : targetSpecs) {
+      auto t = kt::bench::parseTarget(spec);
+      if (!t) return fail(t.error());
+      results.push_back(kt::bench::evaluate(*t, *groups));
+    }
+    std::printf("%s", kt::bench::formatTargets(results, parseLabels(labels)).c_str());
     return 0;
   }
   auto samples = readSamples(input, group);

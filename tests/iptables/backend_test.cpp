@@ -159,17 +159,18 @@ TEST_P(IptablesBackend, VerifyReportsAMissingInstallation) {
   EXPECT_EQ(report->differences.front(), "- missing chain in IPv4 nat: KUMA_MESH_INBOUND");
 }
 
-// A stub directory early in PATH whose ip6tables-<mode>-restore always fails.
-class FailingIp6Restore {
+// A stub directory early in PATH whose ip6tables-<mode>-restore (or iptables-<mode>-restore)
+// always fails.
+class FailingRestore {
  public:
-  explicit FailingIp6Restore(const std::string& mode)
+  FailingRestore(const std::string& mode, Family family)
       : dir_("/tmp/kt-ipt-stub-" + std::to_string(::getpid())) {
     ::mkdir(dir_.c_str(), 0700);
-    link_ = dir_ + "/ip6tables-" + mode + "-restore";
+    link_ = dir_ + (family == Family::kV6 ? "/ip6tables-" : "/iptables-") + mode + "-restore";
     if (::symlink("/bin/false", link_.c_str()) != 0) ADD_FAILURE() << "symlink " << link_;
     path_ = std::make_unique<ScopedEnv>("PATH", dir_ + ":" + std::getenv("PATH"));
   }
-  ~FailingIp6Restore() {
+  ~FailingRestore() {
     path_.reset();
     ::unlink(link_.c_str());
     ::rmdir(dir_.c_str());
@@ -184,7 +185,7 @@ TEST_P(IptablesBackend, Ipv4IsRolledBackWhenIpv6Fails) {
   ASSERT_TRUE(loadForeign(*ns_, mode(), Family::kV4).ok());
   std::string fresh = save(Family::kV4);
   {
-    FailingIp6Restore stub(mode());
+    FailingRestore stub(mode(), Family::kV6);
     auto st = installIn(*ns_, richConfig(), backendMode());
     ASSERT_FALSE(st.ok());
     EXPECT_NE(st.error().message().find("installing IPv6 rules"), std::string::npos)
@@ -198,10 +199,65 @@ TEST_P(IptablesBackend, Ipv4IsRolledBackWhenIpv6Fails) {
   ASSERT_TRUE(installIn(*ns_, testConfig(), backendMode()).ok());
   std::string previous = save(Family::kV4);
   {
-    FailingIp6Restore stub(mode());
+    FailingRestore stub(mode(), Family::kV6);
     ASSERT_FALSE(installIn(*ns_, richConfig(), backendMode()).ok());
   }
   EXPECT_EQ(save(Family::kV4), previous);
+}
+
+// A failing IPv4 restore (the first one) leaves IPv6 as it was, fresh or over a previous
+// installation.
+TEST_P(IptablesBackend, Ipv6IsRolledBackWhenIpv4Fails) {
+  ASSERT_TRUE(loadForeign(*ns_, mode(), Family::kV6).ok());
+  std::string fresh = save(Family::kV6);
+  {
+    FailingRestore stub(mode(), Family::kV4);
+    auto st = installIn(*ns_, richConfig(), backendMode());
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message().find("installing IPv4 rules"), std::string::npos)
+        << st.error().message();
+    EXPECT_EQ(st.error().message().find("rollback failed"), std::string::npos)
+        << st.error().message();
+  }
+  EXPECT_EQ(save(Family::kV6), fresh);
+
+  ASSERT_TRUE(installIn(*ns_, testConfig(), backendMode()).ok());
+  std::string previous = save(Family::kV6);
+  {
+    FailingRestore stub(mode(), Family::kV4);
+    ASSERT_FALSE(installIn(*ns_, richConfig(), backendMode()).ok());
+  }
+  EXPECT_EQ(save(Family::kV6), previous);
+}
+
+// The largest exclusion lists the config stage accepts, as distinct as they can be (every
+// other port: 32767 and 32768 ranges; 10000 addresses per list, half of them IPv6), install
+// and verify in both families and are removed by uninstall. Their rules are linear in the
+// entries (multiport rules of 15 ports, one rule per address), so this is bounded work.
+TEST_P(IptablesBackend, LargestExclusionListsInstallVerifyAndUninstall) {
+  config::Config cfg = testConfig();
+  for (int p = 2; p <= 65534; p += 2)
+    cfg.outbound.excludePorts.push_back({static_cast<uint16_t>(p), static_cast<uint16_t>(p)});
+  for (int p = 1; p <= 65535; p += 2)
+    cfg.inbound.excludePorts.push_back({static_cast<uint16_t>(p), static_cast<uint16_t>(p)});
+  for (int i = 0; i < 5000; ++i) {
+    const std::string a = std::to_string(i / 256) + "." + std::to_string(i % 256);
+    cfg.outbound.excludeIps.push_back(*Cidr::parse("10.1." + a));
+    cfg.outbound.excludeIps.push_back(*Cidr::parse("fd00::1:" + std::to_string(i)));
+    cfg.inbound.excludeIps.push_back(*Cidr::parse("10.2." + a));
+    cfg.inbound.excludeIps.push_back(*Cidr::parse("fd00::2:" + std::to_string(i)));
+  }
+  ASSERT_TRUE(installIn(*ns_, cfg, backendMode()).ok());
+  std::string v4 = save(Family::kV4), v6 = save(Family::kV6);
+  EXPECT_NE(v4.find("-d 10.1.19.135/32"), std::string::npos);  // the last IPv4 address
+  EXPECT_NE(v6.find("fd00::2:4999/128"), std::string::npos);
+  EXPECT_NE(v4.find("65534"), std::string::npos);
+  auto report = verifyIn(*ns_, cfg, backendMode());
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->differences);
+  ASSERT_TRUE(uninstallIn(*ns_, cfg).ok());
+  EXPECT_EQ(save(Family::kV4).find("KUMA_MESH"), std::string::npos);
+  EXPECT_EQ(save(Family::kV6).find("KUMA_MESH"), std::string::npos);
 }
 
 TEST_P(IptablesBackend, ForcedModeWritesOnlyThatMode) {

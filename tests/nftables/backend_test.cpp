@@ -144,6 +144,48 @@ TEST(NftBackend, DryRunDoesNotProbeTheMachine) {
   EXPECT_EQ(*tables, "");
 }
 
+// The largest exclusion lists the config stage accepts, as distinct as they can be (every
+// other port: 32767 and 32768 intervals; 10000 addresses per list, half of them IPv6): one
+// batch installs them (interval sets, so the rules do not grow), verify agrees, and uninstall
+// removes the table.
+TEST(NftBackend, LargestExclusionListsInstallVerifyAndUninstall) {
+  REQUIRE_ROOT();
+  auto ns = newNetns();
+  ASSERT_TRUE(ns);
+  ASSERT_OK(ns->addIpv6Interface());
+  config::Config cfg;
+  for (int p = 2; p <= 65534; p += 2)
+    cfg.outbound.excludePorts.push_back({static_cast<uint16_t>(p), static_cast<uint16_t>(p)});
+  for (int p = 1; p <= 65535; p += 2)
+    cfg.inbound.excludePorts.push_back({static_cast<uint16_t>(p), static_cast<uint16_t>(p)});
+  for (int i = 0; i < 5000; ++i) {
+    const std::string a = std::to_string(i / 256) + "." + std::to_string(i % 256);
+    cfg.outbound.excludeIps.push_back(*Cidr::parse("10.1." + a));
+    cfg.outbound.excludeIps.push_back(*Cidr::parse("fd00::1:" + std::to_string(i)));
+    cfg.inbound.excludeIps.push_back(*Cidr::parse("10.2." + a));
+    cfg.inbound.excludeIps.push_back(*Cidr::parse("fd00::2:" + std::to_string(i)));
+  }
+  auto guard = ns->enter();
+  ASSERT_OK(guard);
+  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  ASSERT_OK(b);
+  ASSERT_OK((*b)->install());
+  auto listed = ns->check({"nft", "list", "table", "inet", "kuma_mesh"});
+  ASSERT_OK(listed);
+  EXPECT_NE(listed->find("65534"), std::string::npos);
+  EXPECT_NE(listed->find("10.1.19.135"), std::string::npos);  // the last IPv4 address
+  EXPECT_NE(listed->find("fd00::2:4999"), std::string::npos);
+  auto report = (*b)->verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->differences);
+  auto forUninstall = backend::nftables::forUninstall(cfg);
+  ASSERT_NE(forUninstall, nullptr);
+  ASSERT_OK(forUninstall->uninstall());
+  auto tables = ns->check({"nft", "list", "tables"});
+  ASSERT_OK(tables);
+  EXPECT_EQ(*tables, "");
+}
+
 TEST(NetlinkAddr, ListsProbesAndAddsAddresses) {
   REQUIRE_ROOT();
   auto ns = newNetns();

@@ -115,5 +115,89 @@ TEST(CliFlags, SettingFlagsSubset) {
   EXPECT_THROW(app2.parse(static_cast<int>(bad.size()), bad.data()), CLI::ParseError);
 }
 
+TEST(CliFlags, FlagFilterWantsTheNamedFlagsOrAllForHelp) {
+  auto f = FlagFilter::namedIn(
+      {"kuma-tproxy", "install", "--dry-run", "--exclude-outbound-ips=10.0.0.1", "x", "-v"});
+  EXPECT_TRUE(f.wants("--dry-run"));
+  EXPECT_TRUE(f.wants("--exclude-outbound-ips"));
+  EXPECT_FALSE(f.wants("--redirect-dns"));
+  EXPECT_FALSE(f.wants("--exclude-outbound-ips=10.0.0.1"));
+  for (const char* help : {"-h", "--help"}) {
+    auto h = FlagFilter::namedIn({"kuma-tproxy", "install", help});
+    EXPECT_TRUE(h.wants("--redirect-dns")) << help;
+  }
+  EXPECT_TRUE(FlagFilter::all().wants("--anything"));
+}
+
+// What a parse produced: the request's fields, or the parse error.
+struct Outcome {
+  std::string error;
+  std::vector<FlagValue> flags;
+  std::string configFile, annotationsFile, podManifest, logLevel, logFormat;
+  std::vector<std::string> annotations;
+  std::string verify;
+
+  bool operator==(const Outcome&) const = default;
+};
+
+Outcome parseWith(bool onlyNamed, const std::vector<std::string>& args) {
+  std::vector<std::string> full = {"kuma-tproxy", "install"};
+  full.insert(full.end(), args.begin(), args.end());
+  CLI::App app{"test"};
+  CLI::App* install = app.add_subcommand("install");
+  InstallFlags flags(*install, onlyNamed ? FlagFilter::namedIn(full) : FlagFilter::all());
+  std::vector<const char*> argv;
+  for (const auto& a : full)
+    argv.push_back(a.c_str());
+  Outcome o;
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    o.error = std::string(e.get_name()) + ": " + e.what();
+    return o;
+  }
+  auto req = flags.request();
+  o.flags = req.flags;
+  o.configFile = req.configFile;
+  o.annotationsFile = req.annotationsFile;
+  o.podManifest = req.podManifest;
+  o.annotations = req.annotations;
+  o.logLevel = flags.logLevel();
+  o.logFormat = flags.logFormat();
+  auto v = flags.verify();
+  o.verify = v ? (*v ? "true" : "false") : v.error().message();
+  return o;
+}
+
+// Registering only the named flags must not change any result or error of a parse.
+TEST(CliFlags, RegisteringOnlyTheNamedFlagsParsesTheSame) {
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"--redirect-inbound-port", "abc", "--redirect-dns", "--exclude-outbound-ips=10.0.0.1",
+       "--redirect-inbound=false", "--exclude-outbound-ips", "fd00::1", "--wait=-3",
+       "--kuma-dp-uid", "5", "--kuma-dp-user=6", "--redirect-inbound-port", "7"},
+      {"--config-file", "-", "--annotations-file=/a", "--pod-manifest", "pod.json", "--annotation",
+       "k=v", "--annotation=a=b=c", "--verify=nope", "--log-level", "debug", "--log-format=json"},
+      {"--dry-run", "false"},
+      {"--no-such-flag"},
+      {"--no-such-flag=1", "--dry-run"},
+      {"--redirect-inbound-port"},
+      {"--exclude-outbound-ips", "--redirect-dns"},
+      {"--netns", "--dry-run=--verbose"},
+      {"--dry-run", "--", "--verbose"},
+      {"positional"},
+      {"-x"},
+      {"---dry-run"},
+  };
+  for (const auto& args : cases) {
+    std::string shown;
+    for (const auto& a : args)
+      shown += " " + a;
+    Outcome full = parseWith(false, args), named = parseWith(true, args);
+    EXPECT_EQ(named, full) << "arguments:" << shown << "\nwith every flag: " << full.error
+                           << "\nwith the named flags: " << named.error;
+  }
+}
+
 }  // namespace
 }  // namespace kt::config

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "config/config_file.h"
 #include "config/loader.h"
 #include "config_test_support.h"
@@ -293,6 +295,43 @@ TEST(ConfigFile, UnreadableAndTooLarge) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(problemLines(r.error())[0], "flag --config-file: " + big.path() +
                                             " is larger than 1048576 bytes, the most accepted");
+}
+
+// Exclusion lists at their entry limits, as YAML sequences one entry per line: 65536 port
+// entries (every port but the default redirect ports, which cannot be excluded, then duplicates
+// of port 80), and 10 000 IPv6 addresses written out in full. Each file stays within
+// kMaxConfigFileBytes, which bounds what yaml-cpp spends on one (docs/bench.md).
+TEST(ConfigFile, ListsAtTheirLimits) {
+  std::string ports = "redirect:\n  outbound:\n    excludePorts:\n";
+  int entries = 0;
+  for (int p = 1; p <= 65535; ++p) {
+    if (p == 15001 || p == 15006 || p == 15010) continue;
+    ports += "      - " + std::to_string(p) + "\n";
+    ++entries;
+  }
+  for (; entries < 65536; ++entries)
+    ports += "      - 80\n";
+  std::string ips = "redirect:\n  inbound:\n    excludePortsForIPs:\n";
+  for (int i = 0; i < 10000; ++i) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "      - fd00:1234:5678:9abc:def0:1234:%04x:%04x/128\n",
+                  i / 65536, i % 65536);
+    ips += buf;
+  }
+  for (const auto* text : {&ports, &ips})
+    ASSERT_LE(text->size(), kMaxConfigFileBytes);
+
+  TempFile portsFile(ports), ipsFile(ips);
+  LoadRequest req;
+  req.configFile = portsFile.path();
+  auto r = load(req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->config.outbound.excludePorts,
+            (std::vector<PortRange>{{1, 15000}, {15002, 15005}, {15007, 15009}, {15011, 65535}}));
+  req.configFile = ipsFile.path();
+  r = load(req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->config.inbound.excludeIps.size(), 10000u);
 }
 
 TEST(ConfigFile, Stdin) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "config/loader.h"
 #include "config_test_support.h"
 
@@ -178,16 +180,51 @@ TEST(ConfigLoader, ProblemsAreCappedButCounted) {
   EXPECT_EQ(lines.back(), "... and 50 more");
 }
 
-TEST(ConfigLoader, ListSizesAreLimited) {
+// `entries` port entries: every port one by one except the default redirect ports (which
+// cannot be excluded), then port 80 again until the count is reached (duplicates count).
+std::string portEntries(int entries) {
   std::string ports;
-  for (int p = 1; p <= 513; ++p)
+  int n = 0;
+  for (int p = 1; p <= 65535; ++p) {
+    if (p == 15001 || p == 15006 || p == 15010) continue;
     ports += std::to_string(p) + ",";
+    ++n;
+  }
+  for (; n < entries; ++n)
+    ports += "80,";
+  return ports;
+}
+
+// What portEntries() merges into.
+const std::vector<PortRange> kAllButRedirectPorts = {
+    {1, 15000}, {15002, 15005}, {15007, 15009}, {15011, 65535}};
+
+// `n` distinct IPv6 /128 addresses, written out in full (the longest form an entry takes).
+std::string longIpv6List(int n) {
+  std::string ips;
+  for (int i = 0; i < n; ++i) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "fd00:1234:5678:9abc:def0:1234:%04x:%04x/128,", i / 65536,
+                  i % 65536);
+    ips += buf;
+  }
+  return ips;
+}
+
+TEST(ConfigLoader, ListSizesAreLimited) {
   LoadRequest req;
-  req.flags = {flag("--exclude-outbound-ports", ports)};
+  req.flags = {flag("--exclude-outbound-ports", portEntries(65537))};
   auto r = load(req);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(problemLines(r.error())[0],
-            "flag --exclude-outbound-ports: 513 entries given; at most 512 are accepted");
+            "flag --exclude-outbound-ports: 65537 entries given; at most 65536 are accepted");
+
+  req.flags = {flag("--exclude-outbound-ips", longIpv6List(10000)),
+               flag("--exclude-outbound-ips", "10.0.0.1")};
+  r = load(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(problemLines(r.error())[0],
+            "flag --exclude-outbound-ips: 10001 entries given; at most 10000 are accepted");
 
   req.flags.clear();
   for (int i = 0; i < 65; ++i)
@@ -196,6 +233,45 @@ TEST(ConfigLoader, ListSizesAreLimited) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(problemLines(r.error())[0],
             "flag --exclude-outbound-ports-for-uids: 65 entries given; at most 64 are accepted");
+}
+
+// The largest lists accepted, each in one value written out in full: 65536 port entries and
+// 10 000 IPv6 addresses.
+TEST(ConfigLoader, ListsAtTheirLimitsAreAccepted) {
+  LoadRequest req;
+  req.flags = {flag("--exclude-outbound-ports", portEntries(65536)),
+               flag("--exclude-inbound-ports", portEntries(65536)),
+               flag("--exclude-outbound-ips", longIpv6List(10000)),
+               flag("--exclude-inbound-ips", longIpv6List(10000))};
+  auto r = load(req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  // Merged into ranges; the addresses are distinct.
+  EXPECT_EQ(r->config.outbound.excludePorts, kAllButRedirectPorts);
+  EXPECT_EQ(r->config.inbound.excludePorts, kAllButRedirectPorts);
+  EXPECT_EQ(r->config.outbound.excludeIps.size(), 10000u);
+  EXPECT_EQ(r->config.inbound.excludeIps.size(), 10000u);
+}
+
+// Large lists in annotations as Kubernetes can carry them (all annotations of a Pod together
+// are at most 256 KiB): 5000 ports and 10 000 IPv4 addresses in the downward-API file.
+TEST(ConfigLoader, LargeListsInAnnotations) {
+  std::string ports, ips;
+  for (int i = 0; i < 5000; ++i) {
+    ports += (i ? "," : "") + std::to_string(20000 + 3 * i);
+    ips += (i ? "," : "") +
+           ("10.200." + std::to_string(i / 120) + "." + std::to_string(2 * (i % 120) + 1));
+  }
+  for (int i = 0; i < 5000; ++i)
+    ips += ",10.201." + std::to_string(i / 200) + "." + std::to_string(i % 200);
+  TempFile file("traffic.kuma.io/exclude-outbound-ports=\"" + ports +
+                "\"\ntraffic.kuma.io/exclude-outbound-ips=\"" + ips + "\"\n");
+  ASSERT_LE(ports.size() + ips.size(), 256u * 1024);
+  LoadRequest req;
+  req.annotationsFile = file.path();
+  auto r = load(req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->config.outbound.excludePorts.size(), 5000u);
+  EXPECT_EQ(r->config.outbound.excludeIps.size(), 10000u);
 }
 
 TEST(ConfigLoader, RedirectPortsMustDiffer) {

@@ -162,10 +162,11 @@ TEST(ConfigSettings, Sections) {
 TEST(ConfigSettings, ValueLengthIsLimited) {
   const Setting* s = findSetting("redirect.outbound.excludePorts");
   ASSERT_NE(s, nullptr);
-  std::string big(20000, '1');
+  std::string big(600000, '1');
   auto r = parseSettingValue(*s, big);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message(), "the value is 20000 bytes long; at most 16384 bytes are accepted");
+  EXPECT_EQ(r.error().message(),
+            "the value is 600000 bytes long; at most 524288 bytes are accepted");
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ TEST(LimitsConfig, HundredThousandExcludedPortsAreRefusedOnEveryPath) {
   const std::string list = manyPorts(100000);
   ASSERT_GT(list.size(), kMaxValueBytes);
   const std::string bytesLimit = "at most " + std::to_string(kMaxValueBytes) + " bytes";
-  const std::string entriesLimit = "100000 entries given; at most 512 are accepted";
+  const std::string entriesLimit = "100000 entries given; at most 65536 are accepted";
 
   {
     LoadRequest req;
@@ -123,11 +123,12 @@ TEST(LimitsConfig, HundredThousandExcludedPortsAreRefusedOnEveryPath) {
   }
 }
 
-TEST(LimitsConfig, TenThousandExcludedCidrsAreRefusedOnEveryPath) {
-  const auto addrs = manyAddresses(10000);
+TEST(LimitsConfig, FiftyThousandExcludedCidrsAreRefusedOnEveryPath) {
+  const auto addrs = manyAddresses(50000);
   const std::string list = join(addrs, ",");
+  ASSERT_GT(list.size(), kMaxValueBytes);
   const std::string bytesLimit = "at most " + std::to_string(kMaxValueBytes) + " bytes";
-  const std::string entriesLimit = "10000 entries given; at most 1024 are accepted";
+  const std::string entriesLimit = "50000 entries given; at most 10000 are accepted";
   {
     LoadRequest req;
     for (const auto& a : addrs)
@@ -158,9 +159,16 @@ TEST(LimitsConfig, TenThousandExcludedCidrsAreRefusedOnEveryPath) {
 }
 
 TEST(LimitsConfig, ListsAtTheirCapsAreAccepted) {
-  std::vector<std::string> ports;
-  for (int p = 2; p <= 1024; p += 2)
-    ports.push_back(std::to_string(p));  // 512 ports, none adjacent: nothing merges
+  // 65536 outbound entries: every even port (none adjacent: nothing merges yet), every odd port
+  // but 15001 (the outbound redirect port, which cannot be excluded) and 65535, then 2 four
+  // more times; merged, they are two ranges.
+  std::vector<std::string> ports, even;
+  for (int p = 2; p <= 65534; p += 2)
+    ports.push_back(std::to_string(p));
+  for (int p = 3; p <= 65533; p += 2)
+    if (p != 15001) ports.push_back(std::to_string(p));
+  for (int i = 0; i < 4; ++i)
+    ports.push_back("2");
   ASSERT_EQ(ports.size(), kMaxPortEntries);
   auto addrs = manyAddresses(kMaxCidrEntries);
   TempFile f(yamlSequence("excludePorts", ports) + "    excludePortsForIPs: [" + join(addrs, ",") +
@@ -169,14 +177,28 @@ TEST(LimitsConfig, ListsAtTheirCapsAreAccepted) {
   req.configFile = f.path();
   auto r = load(req);
   ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_EQ(r->config.outbound.excludePorts.size(), kMaxPortEntries);
+  EXPECT_EQ(formatPorts(r->config.outbound.excludePorts), "2-15000,15002-65534");
   EXPECT_EQ(r->config.outbound.excludeIps.size(), kMaxCidrEntries);
+
+  // The even ports but the inbound redirect ports, as one flag value: nothing merges, every
+  // entry is kept.
+  for (int p = 2; p <= 65534; p += 2)
+    if (p != 15006 && p != 15010) even.push_back(std::to_string(p));
+  LoadRequest flags;
+  flags.flags = {{"--exclude-inbound-ports", join(even, ",")}};
+  r = load(flags);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->config.inbound.excludePorts.size(), even.size());
 
   // One more is refused.
   ports.push_back("2000");
   TempFile g(yamlSequence("excludePorts", ports));
   req.configFile = g.path();
-  expectRefused(load(req), "513 entries given; at most 512 are accepted", "513 ports");
+  expectRefused(load(req), "65537 entries given; at most 65536 are accepted", "65537 ports");
+  addrs.push_back("192.168.0.1");
+  TempFile h(yamlSequence("excludePortsForIPs", addrs));
+  req.configFile = h.path();
+  expectRefused(load(req), "10001 entries given; at most 10000 are accepted", "10001 addresses");
 }
 
 TEST(LimitsConfig, PortRangesMakeLargePortSetsCheap) {
@@ -208,7 +230,7 @@ TEST(LimitsConfig, UidExclusionsAreCappedInCountAndInPorts) {
     req.flags.push_back({"--exclude-outbound-ports-for-uids", "tcp:80:" + std::to_string(i)});
   expectRefused(load(req), "65 entries given; at most 64 are accepted", "65 entries");
 
-  // The ports of one entry are a port list too: the port-list cap applies to them.
+  // The ports of one entry have their own, smaller cap (they become rules of their own).
   std::vector<std::string> ports;
   for (int p = 2; p <= 2 * 513; p += 2)
     ports.push_back(std::to_string(p));
@@ -220,7 +242,7 @@ TEST(LimitsConfig, UidExclusionsAreCappedInCountAndInPorts) {
   auto r = load(req);
   ASSERT_TRUE(r.ok()) << r.error().message();
   ASSERT_EQ(r->config.outbound.excludePortsForUids.size(), 1u);
-  EXPECT_EQ(r->config.outbound.excludePortsForUids[0].ports.size(), kMaxPortEntries);
+  EXPECT_EQ(r->config.outbound.excludePortsForUids[0].ports.size(), kMaxUidPortEntries);
 
   // Annotation entries are split on ';' before the caps apply, so a long annotation is
   // refused by the entry cap, not accepted wholesale.
@@ -233,7 +255,7 @@ TEST(LimitsConfig, UidExclusionsAreCappedInCountAndInPorts) {
 }
 
 TEST(LimitsConfig, ManyBadItemsGiveAShortMessage) {
-  // 16 KiB of bad items in one value: the message names a few and counts the rest.
+  // A value's worth of bad items: the message names a few and counts the rest.
   std::string bad;
   while (bad.size() + 2 <= kMaxValueBytes)
     bad += bad.empty() ? "x" : ",x";

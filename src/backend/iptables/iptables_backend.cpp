@@ -115,6 +115,17 @@ class IptablesBackend final : public Backend {
     if (facts_.ipv6) out.push_back(Family::kV6);
     return out;
   }
+  // One family's restore of an install.
+  struct FamilyInstall {
+    Family family;
+    std::string input;
+    std::vector<std::string> touched;
+    std::optional<Status> result;  // nullopt: not run (an earlier family failed first)
+  };
+  void runRestores(std::vector<FamilyInstall>& jobs);
+  Status undoInstall(Error err, const FamilyInstall& failed, bool partial,
+                     std::vector<std::pair<Family, std::vector<std::string>>> done,
+                     bool addedPassthrough);
   Status rollback(Family f, const std::vector<std::string>& touched);
   bool changedSinceMake(Family f, const std::vector<std::string>& touched,
                         const std::set<std::string>& matching);
@@ -163,32 +174,45 @@ Status IptablesBackend::install() {
     }
   }
 
-  std::vector<std::pair<Family, std::vector<std::string>>> done;
+  std::vector<FamilyInstall> jobs;
   for (Family f : installFamilies()) {
+    FamilyInstall j{f, {}, {}, std::nullopt};
+    j.input = installInput(rules::renderIptablesTables(model, f, options(false)),
+                           fams_[idx(f)].before, renderedLines(model, f), j.touched);
+    if (j.input.empty()) continue;
     const Tools& tools = *fams_[idx(f)].tools;
-    std::vector<std::string> touched;
-    std::string input = installInput(rules::renderIptablesTables(model, f, options(false)),
-                                     fams_[idx(f)].before, renderedLines(model, f), touched);
-    if (input.empty()) continue;
     if (cfg_.verbose) {
-      spdlog::info("{} input:\n{}", tools.restore, input);
+      spdlog::info("{} input:\n{}", tools.restore, j.input);
     } else {
-      spdlog::debug("{} input:\n{}", tools.restore, input);
+      spdlog::debug("{} input:\n{}", tools.restore, j.input);
     }
-    Status st = runner_.restore(tools, input, /*noflush=*/true);
-    if (st) {
-      done.emplace_back(f, std::move(touched));
-      continue;
+    jobs.push_back(std::move(j));
+  }
+  runRestores(jobs);
+
+  std::vector<std::pair<Family, std::vector<std::string>>> done;
+  const FamilyInstall* failed = nullptr;  // the first family (in family order) that failed
+  for (const auto& j : jobs) {
+    if (!j.result) continue;
+    if (*j.result) {
+      done.emplace_back(j.family, j.touched);
+    } else if (!failed) {
+      failed = &j;
     }
-    // All or nothing: this family may have committed some tables, earlier ones all of them.
-    Error err = std::move(st).takeError().context("installing " + std::string(familyName(f)) +
-                                                  " rules with " + label(mode_, f));
-    bool partial = changedSinceMake(f, touched, renderedLines(model, f));
+  }
+  if (failed) {
+    // All or nothing: this family may have committed some tables, earlier ones all of theirs.
+    const Family f = failed->family;
+    Error err =
+        Error(failed->result->error())
+            .context("installing " + std::string(familyName(f)) + " rules with " + label(mode_, f));
+    bool partial = changedSinceMake(f, failed->touched, renderedLines(model, f));
+    bool skipIpv6 = false;
     if (f == Family::kV6 && mode_ == Mode::kNft) {
       if (auto nat = probeIpv6Nat(mode_); !nat) {
         // A namespace without IPv6 nat: like Kuma, go on with IPv4 alone, unless dualstack
         // was asked for explicitly or IPv6 cannot be undone.
-        Status undo = partial ? rollback(f, touched) : okStatus();
+        Status undo = partial ? rollback(f, failed->touched) : okStatus();
         if (!cfg_.ipFamilyModeExplicit && undo) {
           spdlog::warn("IPv6 rules skipped: {}", nat.error().message());
           if (addedPassthrough) {
@@ -197,34 +221,53 @@ Status IptablesBackend::install() {
             }
           }
           facts_.ipv6 = false;
-          break;
+          skipIpv6 = true;
+        } else {
+          partial = partial && !undo;
+          err = Error(err.kind(), err.message() + " (" + nat.error().message() + ")")
+                    .hint("use --ip-family-mode ipv4, or give the namespace working IPv6 nat");
         }
-        partial = partial && !undo;
-        err = Error(err.kind(), err.message() + " (" + nat.error().message() + ")")
-                  .hint("use --ip-family-mode ipv4, or give the namespace working IPv6 nat");
       }
     }
-    if (partial) done.emplace_back(f, std::move(touched));
-    std::string rollbackProblems;
-    for (auto it = done.rbegin(); it != done.rend(); ++it) {
-      if (auto rb = rollback(it->first, it->second); !rb) {
-        rollbackProblems += "; " + rb.error().message();
-      }
-    }
-    if (addedPassthrough) {
-      if (auto rm = removePassthroughV6(facts_.loopbackIface); !rm) {
-        rollbackProblems += "; " + rm.error().message();
-      }
-    }
-    if (!rollbackProblems.empty()) {
-      return Error(err.kind(), err.message() + "; the rollback failed too" + rollbackProblems)
-          .hint("inspect with iptables-save / ip6tables-save and run `kuma-tproxy uninstall`");
-    }
-    return err;
+    if (!skipIpv6) return undoInstall(std::move(err), *failed, partial, done, addedPassthrough);
   }
   spdlog::info("transparent proxy rules installed with {} ({}{}; {} program runs)", name(), "IPv4",
                facts_.ipv6 ? " and IPv6" : " only", runner_.execs());
   return okStatus();
+}
+
+Status IptablesBackend::undoInstall(Error err, const FamilyInstall& failed, bool partial,
+                                    std::vector<std::pair<Family, std::vector<std::string>>> done,
+                                    bool addedPassthrough) {
+  if (partial) done.emplace_back(failed.family, failed.touched);
+  std::string rollbackProblems;
+  for (auto it = done.rbegin(); it != done.rend(); ++it) {
+    if (auto rb = rollback(it->first, it->second); !rb) {
+      rollbackProblems += "; " + rb.error().message();
+    }
+  }
+  if (addedPassthrough) {
+    if (auto rm = removePassthroughV6(facts_.loopbackIface); !rm) {
+      rollbackProblems += "; " + rm.error().message();
+    }
+  }
+  if (!rollbackProblems.empty()) {
+    return Error(err.kind(), err.message() + "; the rollback failed too" + rollbackProblems)
+        .hint("inspect with iptables-save / ip6tables-save and run `kuma-tproxy uninstall`");
+  }
+  return err;
+}
+
+void IptablesBackend::runRestores(std::vector<FamilyInstall>& jobs) {
+  // One after the other; the first failure stops (what ran is undone by the caller). Not at
+  // once, although the IPv4 and IPv6 restores write different kernel tables: iptables-nft
+  // 1.8.9 does not survive another commit between its cache fill and its own commit (measured:
+  // the refreshed transaction fails with ENOENT on a reinstall), and legacy mode shares one
+  // lock.
+  for (auto& j : jobs) {
+    j.result = runner_.restore(*fams_[idx(j.family)].tools, j.input, /*noflush=*/true);
+    if (!*j.result) break;
+  }
 }
 
 Result<VerifyReport> IptablesBackend::verify() {

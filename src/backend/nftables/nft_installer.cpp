@@ -171,7 +171,7 @@ CanonicalTable canonicalOf(const NftObjects& objs) {
       addSetElements(t, s.name, chunk.get());
   }
   for (const auto& r : objs.rules)
-    addRule(t, r.rule.get(), r.text);
+    addRule(t, r.rule.get(), r.text());
   finishSets(t);
   return t;
 }
@@ -212,29 +212,36 @@ void addContents(Batch& b, const NftPlan& plan, const NftObjects& objs,
     // A kept chain is re-sent without NLM_F_EXCL: that updates it (its policy) in place.
     uint16_t flags = NLM_F_CREATE | (kept ? 0 : NLM_F_EXCL);
     nftnl_chain* c = objs.chains[i].get();
-    b.add(NFT_MSG_NEWCHAIN, flags, "chain " + name,
-          [c](nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, c); });
+    b.add(
+        NFT_MSG_NEWCHAIN, flags, [&name] { return "chain " + name; },
+        [c](nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, c); });
   }
   for (const auto& s : objs.sets) {
     nftnl_set* def = s.set.get();
-    b.add(NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL,
-          "set " + s.name + " (" + std::to_string(s.elementCount) + " elements)",
-          [def](nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, def); });
+    b.add(
+        NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL,
+        [&s] { return "set " + s.name + " (" + std::to_string(s.elementCount) + " elements)"; },
+        [def](nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, def); });
     for (size_t k = 0; k < s.elementChunks.size(); ++k) {
       nftnl_set* chunk = s.elementChunks[k].get();
-      std::string what = "the elements of set " + s.name;
-      if (s.elementChunks.size() > 1) {
-        what += " (part " + std::to_string(k + 1) + " of " +
-                std::to_string(s.elementChunks.size()) + ")";
-      }
+      auto what = [&s, k] {
+        std::string w = "the elements of set " + s.name;
+        if (s.elementChunks.size() > 1) {
+          w += " (part " + std::to_string(k + 1) + " of " + std::to_string(s.elementChunks.size()) +
+               ")";
+        }
+        return w;
+      };
       b.add(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, what,
             [chunk](nlmsghdr* nlh) { nftnl_set_elems_nlmsg_build_payload(nlh, chunk); });
     }
   }
   for (const auto& r : objs.rules) {
     nftnl_rule* rule = r.rule.get();
-    std::string what = "rule " + std::to_string(r.index + 1) + " of chain " + r.chain + " (" +
-                       r.tag + ": " + r.text + ")";
+    auto what = [&r] {
+      return "rule " + std::to_string(r.index + 1) + " of chain " + r.chain + " (" + r.tag() +
+             ": " + r.text() + ")";
+    };
     b.add(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what,
           [rule](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, rule); });
   }
@@ -242,14 +249,17 @@ void addContents(Batch& b, const NftPlan& plan, const NftObjects& objs,
 
 void addNewTable(Batch& b, const NftPlan& plan, const NftObjects& objs, bool exclusive) {
   nftnl_table* t = objs.table.get();
-  b.add(NFT_MSG_NEWTABLE, NLM_F_CREATE | (exclusive ? NLM_F_EXCL : 0), tableName(plan),
-        [t](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, t); });
+  b.add(
+      NFT_MSG_NEWTABLE, NLM_F_CREATE | (exclusive ? NLM_F_EXCL : 0),
+      [&plan] { return tableName(plan); },
+      [t](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, t); });
 }
 
 void addDeleteTable(Batch& b, const std::string& table, const TablePtr& ref) {
   nftnl_table* t = ref.get();
-  b.add(NFT_MSG_DELTABLE, 0, "table inet " + table,
-        [t](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, t); });
+  b.add(
+      NFT_MSG_DELTABLE, 0, [table] { return "table inet " + table; },
+      [t](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, t); });
 }
 
 bool sameDefinition(const nftnl_chain* existing, const rules::NftChain& planned) {
@@ -273,13 +283,16 @@ void addFlushAndRefill(Batch& b, const NftPlan& plan, const NftObjects& objs,
   RulePtr flush(nftnl_rule_alloc());
   nftnl_rule_set_str(flush.get(), NFTNL_RULE_TABLE, plan.table.c_str());
   nftnl_rule_set_u32(flush.get(), NFTNL_RULE_FAMILY, NFPROTO_INET);
-  b.add(NFT_MSG_DELRULE, 0, "the rules of table inet " + plan.table,
-        [&](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, flush.get()); });
+  b.add(
+      NFT_MSG_DELRULE, 0, [table = plan.table] { return "the rules of table inet " + table; },
+      [&](nlmsghdr* nlh) { nftnl_rule_nlmsg_build_payload(nlh, flush.get()); });
   // Anonymous sets (not listed) belong to the rules just flushed and go away with them.
   for (const auto& s : existing.sets) {
     nftnl_set* set = s.get();
-    b.add(NFT_MSG_DELSET, 0, std::string("old set ") + nftnl_set_get_str(set, NFTNL_SET_NAME),
-          [set](nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, set); });
+    b.add(
+        NFT_MSG_DELSET, 0,
+        [name = std::string(nftnl_set_get_str(set, NFTNL_SET_NAME))] { return "old set " + name; },
+        [set](nlmsghdr* nlh) { nftnl_set_nlmsg_build_payload(nlh, set); });
   }
   // The table lists chains in creation order (and `nft list` prints them so). Keep existing
   // chains only as long as they are the plan's first chains, in order and with the same
@@ -299,8 +312,9 @@ void addFlushAndRefill(Batch& b, const NftPlan& plan, const NftObjects& objs,
     nftnl_chain_set_str(ref.get(), NFTNL_CHAIN_TABLE, plan.table.c_str());
     nftnl_chain_set_str(ref.get(), NFTNL_CHAIN_NAME, name.c_str());
     nftnl_chain* raw = ref.get();
-    b.add(NFT_MSG_DELCHAIN, 0, "old chain " + name,
-          [raw](nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, raw); });
+    b.add(
+        NFT_MSG_DELCHAIN, 0, [name] { return "old chain " + name; },
+        [raw](nlmsghdr* nlh) { nftnl_chain_nlmsg_build_payload(nlh, raw); });
   }
   addNewTable(b, plan, objs, false);
   addContents(b, plan, objs, kept);

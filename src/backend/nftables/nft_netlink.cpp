@@ -21,6 +21,8 @@ namespace {
 constexpr size_t kMaxMessage = 72 * 1024;
 // Dump replies come in skbs of at most 32 KiB; error replies are small (capped ACKs).
 constexpr size_t kRecvBuffer = 64 * 1024;
+// Room for a get or dump request: a header and a table, chain or set name.
+constexpr size_t kRequestBuffer = 8192;
 // Requests and dumps never wait longer than this for the kernel (it answers synchronously;
 // this only guards against a bug turning into a hang).
 constexpr time_t kRecvTimeoutSeconds = 10;
@@ -128,7 +130,7 @@ void Batch::commit(nlmsghdr* nlh) {
   size_ += MNL_ALIGN(nlh->nlmsg_len);
 }
 
-void Batch::add(uint16_t type, uint16_t flags, std::string what,
+void Batch::add(uint16_t type, uint16_t flags, Describe what,
                 const std::function<void(nlmsghdr*)>& build) {
   nlmsghdr* nlh = reserve(kMaxMessage);
   size_t offset = size_;
@@ -198,6 +200,11 @@ Status NftSocket::growSendBuffer(size_t len) {
   return {};
 }
 
+char* NftSocket::recvBuffer() {
+  if (!recv_) recv_.reset(new char[kRecvBuffer]);
+  return recv_.get();
+}
+
 Status NftSocket::commit(const Batch& batch) {
   if (batch.empty()) return {};
   if (seq_ <= batch.endSeq()) seq_ = batch.endSeq() + 1;
@@ -211,10 +218,10 @@ Status NftSocket::commit(const Batch& batch) {
   const uint32_t lastSeq = batch.last().seq;
   std::vector<KernelError> errors;
   bool acked = false;
-  std::vector<char> buf(kRecvBuffer);
+  char* buf = recvBuffer();
   int fd = mnl_socket_get_fd(sock_.get());
   while (!acked) {
-    ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    ssize_t n = recv(fd, buf, kRecvBuffer, MSG_DONTWAIT);
     if (n < 0) {
       int err = errno;
       if (err == EINTR) continue;
@@ -222,7 +229,7 @@ Status NftSocket::commit(const Batch& batch) {
       return Error::system("reading the kernel's answer to the nftables batch", err);
     }
     int len = static_cast<int>(n);
-    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
+    for (auto* nlh = reinterpret_cast<nlmsghdr*>(buf); mnl_nlmsg_ok(nlh, len);
          nlh = mnl_nlmsg_next(nlh, &len)) {
       if (nlh->nlmsg_type != NLMSG_ERROR) continue;
       const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
@@ -251,7 +258,7 @@ Status NftSocket::commit(const Batch& batch) {
   const Batch::Message* m = batch.find(first->seq);
   std::string what;
   if (m) {
-    what = std::string("nf_tables refused to ") + msgTypeName(m->type) + " " + m->what;
+    what = std::string("nf_tables refused to ") + msgTypeName(m->type) + " " + m->what();
     if (first->hasOffset) {
       auto where = describeAttributeAt(batch.data() + m->offset, m->len, first->offset);
       if (!where.empty()) what += " (at " + where + ")";
@@ -271,21 +278,21 @@ Status NftSocket::commit(const Batch& batch) {
 Status NftSocket::request(uint16_t type, uint16_t flags,
                           const std::function<void(nlmsghdr*)>& build,
                           const std::function<int(const nlmsghdr*)>& onMessage) {
-  std::vector<char> req(MNL_SOCKET_BUFFER_SIZE);
+  alignas(nlmsghdr) char req[kRequestBuffer];
   uint32_t seq = nextSeq();
-  auto* nlh = nftnl_nlmsg_build_hdr(req.data(), type, NFPROTO_INET, flags, seq);
+  auto* nlh = nftnl_nlmsg_build_hdr(req, type, NFPROTO_INET, flags, seq);
   build(nlh);
   if (mnl_socket_sendto(sock_.get(), nlh, nlh->nlmsg_len) < 0) {
     return Error::system("sending an nf_tables request", errno);
   }
-  std::vector<char> buf(kRecvBuffer);
+  char* buf = recvBuffer();
   for (;;) {
-    ssize_t n = mnl_socket_recvfrom(sock_.get(), buf.data(), buf.size());
+    ssize_t n = mnl_socket_recvfrom(sock_.get(), buf, kRecvBuffer);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error::system("reading an nf_tables reply", errno);
     }
-    int ret = mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, portid_, dispatch,
+    int ret = mnl_cb_run(buf, static_cast<size_t>(n), seq, portid_, dispatch,
                          const_cast<std::function<int(const nlmsghdr*)>*>(&onMessage));
     if (ret < 0) return Error::system("nf_tables request", errno);
     if (ret == MNL_CB_STOP) return {};

@@ -3,10 +3,10 @@
 //
 // A Batch is one nfnetlink transaction (BATCH_BEGIN ... BATCH_END) in one contiguous buffer,
 // sent with a single sendmsg. Every message has its own sequence number and a description of
-// the object it touches, so an error from the kernel names the table, chain, set or rule that
-// caused it; with extended ACKs the kernel also points at the offending attribute, which for a
-// rule is mapped back to the expression ("expression 3 (lookup)"). The kernel applies all of a
-// batch or nothing.
+// the object it touches (made only when an error needs it), so an error from the kernel names
+// the table, chain, set or rule that caused it; with extended ACKs the kernel also points at the
+// offending attribute, which for a rule is mapped back to the expression ("expression 3 (lookup)").
+// The kernel applies all of a batch or nothing.
 #pragma once
 
 #include <libmnl/libmnl.h>
@@ -24,13 +24,22 @@ namespace kt::backend::nftables {
 
 class Batch {
  public:
+  // Names the object of a message ("chain nat_output"), called only for an error message;
+  // what it refers to must live as long as the batch.
+  using Describe = std::function<std::string()>;
+
   // Sequence numbers start at firstSeq (the BATCH_BEGIN message).
   explicit Batch(uint32_t firstSeq);
 
   // Appends one nf_tables message (type NFT_MSG_*, family inet). `build` fills the payload
   // with an nftnl_*_nlmsg_build_payload call; `what` names the object for error messages.
-  void add(uint16_t type, uint16_t flags, std::string what,
+  void add(uint16_t type, uint16_t flags, Describe what,
            const std::function<void(nlmsghdr*)>& build);
+  // The same with a fixed name.
+  void add(uint16_t type, uint16_t flags, std::string what,
+           const std::function<void(nlmsghdr*)>& build) {
+    add(type, flags, Describe([w = std::move(what)] { return w; }), build);
+  }
 
   // Appends BATCH_END and asks for an ACK on the last object message. Call once, last.
   void finish();
@@ -45,7 +54,7 @@ class Batch {
     size_t offset;  // in data()
     size_t len;
     uint16_t type;  // NFT_MSG_*
-    std::string what;
+    Describe what;
   };
   const Message* find(uint32_t seq) const;
   const Message& last() const { return msgs_.back(); }
@@ -94,8 +103,11 @@ class NftSocket {
       : sock_(std::move(sock)), portid_(portid), seq_(seq) {}
 
   Status growSendBuffer(size_t len);
+  // The receive buffer, allocated on first use and not cleared (the kernel fills what we read).
+  char* recvBuffer();
 
   std::unique_ptr<mnl_socket, Closer> sock_;
+  std::unique_ptr<char[]> recv_;
   uint32_t portid_ = 0;
   uint32_t seq_ = 0;
   size_t sndbuf_ = 0;

@@ -341,8 +341,12 @@ struct ElementSpec {
 // carries the open-interval flag in its user data), and an "interval end" at zero first when
 // the first interval does not start at zero.
 std::vector<ElementSpec> rbtreeElements(std::vector<KeyInterval> intervals) {
-  std::sort(intervals.begin(), intervals.end(),
-            [](const KeyInterval& a, const KeyInterval& c) { return a.first < c.first; });
+  auto byFirst = [](const KeyInterval& a, const KeyInterval& c) { return a.first < c.first; };
+  // The config stage hands over normalized (sorted) lists: checking is linear, sorting 10 000
+  // intervals again was a fifth of a large install's CPU time.
+  if (!std::is_sorted(intervals.begin(), intervals.end(), byFirst)) {
+    std::sort(intervals.begin(), intervals.end(), byFirst);
+  }
   std::vector<ElementSpec> out;
   out.reserve(2 * intervals.size() + 1);
   if (intervals.empty()) return out;
@@ -508,6 +512,10 @@ ChainPtr buildChain(const std::string& table, const rules::NftChain& c) {
 
 }  // namespace
 
+std::string RuleObject::text() const {
+  return rules::renderNftRule(*source);
+}
+
 TablePtr tableRef(const std::string& table) {
   TablePtr t(nftnl_table_alloc());
   if (!t) return t;
@@ -561,7 +569,7 @@ Result<NftObjects> buildObjects(const NftPlan& plan) {
         nftnl_rule_set_data(r.get(), NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud.buf.get()),
                             nftnl_udata_buf_len(ud.buf.get()));
       }
-      out.rules.push_back(RuleObject{std::move(r), c.name, i, rules::renderNftRule(pr), pr.tag});
+      out.rules.push_back(RuleObject{std::move(r), c.name, i, &pr});
     }
   }
   return out;

@@ -45,9 +45,13 @@ struct SetObject {
 struct RuleObject {
   RulePtr rule;
   std::string chain;
-  size_t index = 0;  // position in its chain, from 0
-  std::string text;  // the rule's nft text (renderNftRule), for error messages
-  std::string tag;
+  size_t index = 0;                        // position in its chain, from 0
+  const rules::NftRule* source = nullptr;  // the plan's rule (the plan outlives the objects)
+
+  // The rule's nft text (renderNftRule), for error messages and differences: rendered only
+  // when asked, since a successful install never shows it.
+  std::string text() const;
+  const std::string& tag() const { return source->tag; }
 };
 
 struct NftObjects {
@@ -58,7 +62,8 @@ struct NftObjects {
 };
 
 // Builds every object of the plan. Fails (kRuntime) only when the plan is inconsistent (a
-// statement names a set the plan lacks) or an allocation fails.
+// statement names a set the plan lacks) or an allocation fails. The objects refer to the plan's
+// rules: `plan` must outlive them.
 Result<NftObjects> buildObjects(const rules::NftPlan& plan);
 
 // A table object naming `table` (family inet) with no attributes beyond the name, for delete

@@ -22,8 +22,9 @@ Cidr passthroughV6() {
 
 class NftablesBackend final : public Backend {
  public:
-  NftablesBackend(config::Config cfg, config::Facts facts)
-      : cfg_(std::move(cfg)), facts_(std::move(facts)) {}
+  // `loopbackIndex` (0 = unknown) saves a look-up when ::6 is added to loopback.
+  NftablesBackend(config::Config cfg, config::Facts facts, uint32_t loopbackIndex = 0)
+      : cfg_(std::move(cfg)), facts_(std::move(facts)), loopbackIndex_(loopbackIndex) {}
 
   std::string name() const override { return "nftables"; }
 
@@ -33,7 +34,9 @@ class NftablesBackend final : public Backend {
 
   Status install() override {
     if (facts_.ipv6) {
-      auto s = sys::addAddress(facts_.loopbackIface, passthroughV6());
+      auto s = loopbackIndex_ != 0
+                   ? sys::addAddress(loopbackIndex_, facts_.loopbackIface, passthroughV6())
+                   : sys::addAddress(facts_.loopbackIface, passthroughV6());
       if (!s) {
         if (cfg_.ipFamilyModeExplicit) {
           return std::move(s).takeError().context("preparing IPv6 redirection");
@@ -88,15 +91,15 @@ class NftablesBackend final : public Backend {
 
   config::Config cfg_;
   config::Facts facts_;
+  uint32_t loopbackIndex_ = 0;
 };
 
 // Decides whether IPv6 rules go in (Kuma: only when an interface other than loopback has an
-// IPv6 address; link-local counts).
-Status probeIpv6(const config::Config& cfg, config::Facts& facts) {
-  auto has = sys::hasNonLoopbackAddress(Family::kV6);
+// IPv6 address; link-local counts). `has` is what the interfaces showed.
+Status probeIpv6(const config::Config& cfg, config::Facts& facts, const Result<bool>& has) {
   if (has.ok() && *has) return {};
   if (cfg.ipFamilyModeExplicit) {
-    if (!has.ok()) return std::move(has).takeError().context("checking for IPv6 addresses");
+    if (!has.ok()) return Error(has.error()).context("checking for IPv6 addresses");
     return Error(ErrorKind::kUnsupported,
                  "dualstack was requested but this network namespace has no IPv6 address on a "
                  "non-loopback interface")
@@ -118,11 +121,21 @@ Status probeIpv6(const config::Config& cfg, config::Facts& facts) {
 
 Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts) {
   // A dry run prints the configuration as asked, independent of the machine it runs on.
+  uint32_t loopbackIndex = 0;
   if (!cfg.dryRun) {
-    if (auto lo = sys::loopbackInterface(); lo.ok()) facts.loopbackIface = *lo;
-    if (facts.ipv6) KT_TRY(probeIpv6(cfg, facts));
+    // One rtnetlink socket for the loopback name and the IPv6 check.
+    auto ifs = sys::summarizeInterfaces(facts.ipv6 ? std::optional(Family::kV6) : std::nullopt);
+    if (ifs.ok() && !ifs->loopback.empty()) {
+      facts.loopbackIface = ifs->loopback;
+      loopbackIndex = ifs->loopbackIndex;
+    }
+    if (facts.ipv6) {
+      Result<bool> has = ifs.ok() ? Result<bool>(ifs->nonLoopbackAddress)
+                                  : Result<bool>(std::move(ifs).takeError());
+      KT_TRY(probeIpv6(cfg, facts, has));
+    }
   }
-  return std::unique_ptr<Backend>(new NftablesBackend(cfg, std::move(facts)));
+  return std::unique_ptr<Backend>(new NftablesBackend(cfg, std::move(facts), loopbackIndex));
 }
 
 std::unique_ptr<Backend> forUninstall(const config::Config& cfg) {
