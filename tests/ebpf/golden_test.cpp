@@ -27,7 +27,9 @@
 namespace kt::ebpftest {
 namespace {
 
-std::vector<std::string> scenarioNames() { return golden::scenarioNames(KT_GOLDEN_DIR); }
+std::vector<std::string> scenarioNames() {
+  return golden::scenarioNames(KT_GOLDEN_DIR);
+}
 using golden::readFile;
 
 bool mentions(const std::vector<std::string>& lines, const std::string& what) {

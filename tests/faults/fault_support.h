@@ -27,7 +27,9 @@ struct BackendCase {
   std::string flag() const { return "--backend=" + name; }
 };
 // What CTest and gtest print for a parameter (instead of its bytes).
-inline void PrintTo(const BackendCase& b, std::ostream* os) { *os << b.name; }
+inline void PrintTo(const BackendCase& b, std::ostream* os) {
+  *os << b.name;
+}
 std::vector<BackendCase> ruleBackends();
 std::string backendParamName(const ::testing::TestParamInfo<BackendCase>& p);
 

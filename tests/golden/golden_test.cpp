@@ -36,7 +36,9 @@ constexpr Format kFormats[] = {
     {"nft", "nftables"},
 };
 
-std::vector<std::string> scenarioNames() { return golden::scenarioNames(KT_GOLDEN_DIR); }
+std::vector<std::string> scenarioNames() {
+  return golden::scenarioNames(KT_GOLDEN_DIR);
+}
 using golden::readFile;
 
 // A temporary file removed with the object.
