@@ -1,6 +1,7 @@
 // Small string helpers shared by the parsers and renderers. Pure functions, no allocation tricks.
 #pragma once
 
+#include <concepts>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,10 @@ namespace kt {
 std::string_view trim(std::string_view s);
 // Splits on every occurrence of `sep`; keeps empty fields ("a,,b" -> {"a", "", "b"}).
 std::vector<std::string_view> split(std::string_view s, char sep);
+// The fields point into `s`, so splitting a temporary string would leave them dangling.
+template <class S>
+  requires std::same_as<S, std::string>
+std::vector<std::string_view> split(S&& s, char sep) = delete;
 // Splits on `sep`, trims each field and drops the empty ones (Kuma's list grammar).
 std::vector<std::string> splitList(std::string_view s, char sep = ',');
 std::string join(const std::vector<std::string>& parts, std::string_view sep);

@@ -8,6 +8,7 @@
 namespace kt::config {
 namespace {
 
+using testing::headerLine;
 using testing::problemLines;
 using testing::TempFile;
 
@@ -123,7 +124,7 @@ TEST(ConfigLoader, EveryLayersProblemsAreReportedTogetherInLayerOrder) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind(), ErrorKind::kConfig);
   EXPECT_EQ(r.error().hint(), "nothing was changed; correct the values named above and run again");
-  EXPECT_EQ(split(r.error().message(), '\n')[0], "invalid configuration (8 problems):");
+  EXPECT_EQ(headerLine(r.error()), "invalid configuration (8 problems):");
   EXPECT_EQ(problemLines(r.error()),
             (std::vector<std::string>{
                 "config file " + file.path() +
@@ -175,7 +176,7 @@ TEST(ConfigLoader, ProblemsAreCappedButCounted) {
   auto r = load(req);
   ASSERT_FALSE(r.ok());
   auto lines = problemLines(r.error());
-  EXPECT_EQ(split(r.error().message(), '\n')[0], "invalid configuration (150 problems):");
+  EXPECT_EQ(headerLine(r.error()), "invalid configuration (150 problems):");
   ASSERT_EQ(lines.size(), Problems::kMaxKept + 1);
   EXPECT_EQ(lines.back(), "... and 50 more");
 }

@@ -31,10 +31,17 @@ class TempFile {
   std::string path_;
 };
 
+// The first line of a configuration error ("invalid configuration (N problems):").
+inline std::string headerLine(const Error& e) {
+  const std::string message = e.message();
+  return message.substr(0, message.find('\n'));
+}
+
 // The problem lines of a configuration error, without the "  - " bullets and the header line.
 inline std::vector<std::string> problemLines(const Error& e) {
   std::vector<std::string> out;
-  auto lines = split(e.message(), '\n');
+  const std::string message = e.message();
+  auto lines = split(message, '\n');
   for (size_t i = 1; i < lines.size(); ++i) {
     auto l = lines[i];
     if (startsWith(l, "  - ")) l.remove_prefix(4);
