@@ -13,9 +13,12 @@ std::string_view trim(std::string_view s);
 // Splits on every occurrence of `sep`; keeps empty fields ("a,,b" -> {"a", "", "b"}).
 std::vector<std::string_view> split(std::string_view s, char sep);
 // The fields point into `s`, so splitting a temporary string would leave them dangling.
+// (clang-format 14 mangles requires-clauses.)
+// clang-format off
 template <class S>
   requires std::same_as<S, std::string>
 std::vector<std::string_view> split(S&& s, char sep) = delete;
+// clang-format on
 // Splits on `sep`, trims each field and drops the empty ones (Kuma's list grammar).
 std::vector<std::string> splitList(std::string_view s, char sep = ',');
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
