@@ -62,17 +62,11 @@ std::string toLower(std::string_view s) {
   return out;
 }
 
-std::string quoteForMessage(std::string_view value) {
-  constexpr size_t kMaxShown = 64;
-  std::string out = "'";
-  size_t shown = 0;
+std::string escapeQuoted(std::string_view value, char quote) {
+  std::string out(1, quote);
   for (char c : value) {
-    if (shown == kMaxShown) {
-      out += "...";
-      break;
-    }
     auto u = static_cast<unsigned char>(c);
-    if (c == '\\' || c == '\'') {
+    if (c == '\\' || c == quote) {
       out += '\\';
       out += c;
     } else if (u < 0x20 || u == 0x7f) {
@@ -82,11 +76,17 @@ std::string quoteForMessage(std::string_view value) {
     } else {
       out += c;
     }
-    ++shown;
   }
-  out += "'";
-  if (value.size() > kMaxShown) out += " (" + std::to_string(value.size()) + " bytes)";
+  out += quote;
   return out;
+}
+
+std::string quoteForMessage(std::string_view value) {
+  constexpr size_t kMaxShown = 64;
+  if (value.size() <= kMaxShown) return escapeQuoted(value, '\'');
+  std::string out = escapeQuoted(value.substr(0, kMaxShown), '\'');
+  out.insert(out.size() - 1, "...");
+  return out + " (" + std::to_string(value.size()) + " bytes)";
 }
 
 }  // namespace kt

@@ -24,6 +24,9 @@ std::vector<std::string> splitList(std::string_view s, char sep = ',');
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 bool startsWith(std::string_view s, std::string_view prefix);
 std::string toLower(std::string_view s);
+// Wraps `value` in `quote` characters with backslash escapes for the quote, the backslash and
+// control bytes (\xNN): valid in a YAML double-quoted scalar, and readable in a message.
+std::string escapeQuoted(std::string_view value, char quote);
 // Renders a value for an error message: quoted, control bytes escaped, long values shortened
 // ("'abc\n...' (1048576 bytes)"), so hostile input cannot forge log or output lines.
 std::string quoteForMessage(std::string_view value);

@@ -53,26 +53,6 @@ Status replaceAtomically(const std::string& path, mode_t mode, std::optional<Fil
 
 }  // namespace
 
-Result<std::string> readFile(const std::string& path, size_t maxBytes) {
-  sys::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Error::system("opening " + path, errno);
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::system("reading " + path, errno);
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > maxBytes) {
-      return Error::runtime(path + " is larger than " + std::to_string(maxBytes) + " bytes");
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
 Status writeFileAtomic(const std::string& path, std::string_view content, mode_t mode,
                        std::optional<FileOwner> owner) {
   return replaceAtomically(path, mode, owner, [&](int fd, const std::string& tmp) -> Status {

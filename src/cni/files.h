@@ -10,12 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "base/read_file.h"
 #include "base/result.h"
 
 namespace kt::cni {
 
-// Reads a whole file; kNotFound when absent, kRuntime when larger than maxBytes.
-Result<std::string> readFile(const std::string& path, size_t maxBytes = 16 << 20);
+// The most the plugin and the installer read from one file (kt::readFile, base/read_file.h:
+// kNotFound when absent, kRuntime when larger).
+constexpr size_t kMaxFileBytes = 16 << 20;
 
 struct FileOwner {
   uid_t uid;

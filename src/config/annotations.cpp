@@ -68,14 +68,6 @@ void addAnnotation(Annotations& out, std::string key, std::string value, Source 
   out[key] = Annotation{std::move(value), std::move(source)};
 }
 
-Assignment assign(std::string_view key, std::string text, const Source& source) {
-  Assignment a;
-  a.setting = findSetting(key);
-  a.values.push_back(RawValue{std::move(text), source});
-  a.source = source;
-  return a;
-}
-
 }  // namespace
 
 bool validAnnotationKey(std::string_view key) {

@@ -23,4 +23,14 @@ struct Assignment {
   Source source;  // where the assignment as a whole came from
 };
 
+// An assignment of one text value, coming from `source`.
+inline Assignment assign(const Setting* setting, std::string text, const Source& source) {
+  return Assignment{setting, {RawValue{std::move(text), source}}, source};
+}
+
+// The same for the setting with the given key ("redirect.dns.enabled").
+inline Assignment assign(std::string_view key, std::string text, const Source& source) {
+  return assign(findSetting(key), std::move(text), source);
+}
+
 }  // namespace kt::config

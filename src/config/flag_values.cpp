@@ -12,14 +12,6 @@ namespace {
 constexpr std::string_view kRedirectDns = "--redirect-dns";
 constexpr std::string_view kRedirectAllDns = "--redirect-all-dns-traffic";
 
-Assignment assign(std::string_view key, std::string text, const Source& source) {
-  Assignment a;
-  a.setting = findSetting(key);
-  a.values.push_back(RawValue{std::move(text), source});
-  a.source = source;
-  return a;
-}
-
 }  // namespace
 
 std::vector<Assignment> flagAssignments(const std::vector<FlagValue>& flags, Problems& problems,
@@ -41,11 +33,7 @@ std::vector<Assignment> flagAssignments(const std::vector<FlagValue>& flags, Pro
     if (f.name == kRedirectDns || f.name == kRedirectAllDns) {
       if (auto b = parseBool(f.value)) (f.name == kRedirectDns ? dnsOnly : dnsAll) = *b;
     }
-    Assignment a;
-    a.setting = s;
-    a.source = src;
-    a.values.push_back(RawValue{f.value, src});
-    out.push_back(std::move(a));
+    out.push_back(assign(s, f.value, src));
   }
   if (dnsOnly.value_or(false) && dnsAll.value_or(false)) {
     problems.add(

@@ -26,18 +26,6 @@ using ::testing::IsEmpty;
 namespace eb = backend::ebpf;
 namespace fs = std::filesystem;
 
-uint32_t cgroupAttachments(const std::string& cgroup) {
-  int fd = ::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return 9999;
-  uint32_t total = 0;
-  for (const auto& p : eb::kCgroupPrograms) {
-    uint32_t ids[64], cnt = 64, flags = 0;
-    if (bpf_prog_query(fd, p.attachType, 0, &flags, ids, &cnt) == 0) total += cnt;
-  }
-  ::close(fd);
-  return total;
-}
-
 // A scratch directory under /tmp, removed with its contents.
 struct TempDir {
   fs::path path = fs::path("/tmp") / uniqueName("dir");
@@ -69,7 +57,7 @@ TEST_F(Errors, MissingProgramsSourceDirectory) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind(), ErrorKind::kConfig);
   EXPECT_THAT(s.error().message(),
-              HasSubstr("/nonexistent/kuma-ebpf/kuma_tproxy_cgroup.bpf.o: cannot read"));
+              HasSubstr("/nonexistent/kuma-ebpf/kuma_tproxy_cgroup.bpf.o: cannot open"));
   EXPECT_THAT(s.error().hint(), HasSubstr("kuma_tproxy_cgroup.bpf.o"));
   expectNothingLeft(*p);
 }

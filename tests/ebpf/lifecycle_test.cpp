@@ -25,29 +25,6 @@ using ::testing::IsEmpty;
 using ::testing::StartsWith;
 namespace eb = backend::ebpf;
 
-// Programs attached at the cgroup, over every attach type we use.
-uint32_t cgroupAttachments(const std::string& cgroup) {
-  int fd = ::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return 9999;
-  uint32_t total = 0;
-  for (const auto& p : eb::kCgroupPrograms) {
-    uint32_t ids[64], cnt = 64, flags = 0;
-    if (bpf_prog_query(fd, p.attachType, 0, &flags, ids, &cnt) == 0) total += cnt;
-  }
-  ::close(fd);
-  return total;
-}
-
-// sk_lookup programs attached to a network namespace.
-uint32_t netnsAttachments(const std::string& netnsPath) {
-  int fd = ::open(netnsPath.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 9999;
-  uint32_t ids[64], cnt = 64, flags = 0;
-  if (bpf_prog_query(fd, BPF_SK_LOOKUP, 0, &flags, ids, &cnt) != 0) cnt = 9999;
-  ::close(fd);
-  return cnt;
-}
-
 bool exists(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;

@@ -69,7 +69,7 @@ TEST(EbpfObjects, WrongObjectFilesAreRefusedWithTheReason) {
   auto missing = validateObjectFile(ObjectKind::kCgroup, src.path(ObjectKind::kCgroup));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind(), ErrorKind::kConfig);
-  EXPECT_THAT(missing.error().message(), HasSubstr("kuma_tproxy_cgroup.bpf.o: cannot read"));
+  EXPECT_THAT(missing.error().message(), HasSubstr("kuma_tproxy_cgroup.bpf.o: cannot open"));
 
   std::ofstream(dir / "kuma_tproxy_cgroup.bpf.o") << "garbage";
   auto garbage = validateObjectFile(ObjectKind::kCgroup, src.path(ObjectKind::kCgroup));

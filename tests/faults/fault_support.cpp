@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -262,36 +261,6 @@ bool Spawned::exited() {
   pid_t r = ::waitpid(pid_, &status_, WNOHANG);
   if (r == pid_) reaped_ = true;
   return reaped_;
-}
-
-FlockHolder::FlockHolder(const std::string& path) {
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe";
-    return;
-  }
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int fd = ::open(path.c_str(), O_CREAT | O_RDONLY | O_CLOEXEC, 0600);
-    char ok = (fd >= 0 && ::flock(fd, LOCK_EX) == 0) ? '1' : '0';
-    ssize_t ignored = ::write(ready[1], &ok, 1);
-    (void)ignored;
-    for (;;)
-      ::pause();
-  }
-  ::close(ready[1]);
-  char ok = '0';
-  if (pid_ < 0 || ::read(ready[0], &ok, 1) != 1 || ok != '1') {
-    ADD_FAILURE() << "could not lock " << path;
-  }
-  ::close(ready[0]);
-}
-
-void FlockHolder::release() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-  pid_ = -1;
 }
 
 void becomeSubreaper() {

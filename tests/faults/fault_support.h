@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "kernel/flock_holder.h"
 #include "kernel/scratch_netns.h"
 #include "sys/exec.h"
 
@@ -81,21 +82,6 @@ class Spawned {
   pid_t pid_ = -1;
   bool reaped_ = false;
   int status_ = 0;
-};
-
-// A process that holds an exclusive flock on `path` (as another iptables holds the xtables
-// lock) until release() or destruction.
-class FlockHolder {
- public:
-  explicit FlockHolder(const std::string& path);
-  ~FlockHolder() { release(); }
-  FlockHolder(const FlockHolder&) = delete;
-  FlockHolder& operator=(const FlockHolder&) = delete;
-  // Kills the holder and reaps it: when this returns the lock is free.
-  void release();
-
- private:
-  pid_t pid_ = -1;
 };
 
 // Makes this process the reaper of its orphaned descendants (PR_SET_CHILD_SUBREAPER), so

@@ -68,14 +68,14 @@ class CniLock : public ::testing::Test {
 };
 
 TEST_F(CniLock, TheHostLockDoesNotBlockAPod) {
-  LockHolder host(hostLock_);
+  FlockHolder host(hostLock_);
   auto st = installIn(*ns_, cniConfig(), Mode::kLegacy);
   ASSERT_TRUE(st.ok()) << st.error().message();
   EXPECT_NE(snapshot(*ns_, "iptables-legacy-save").find("KUMA_MESH"), std::string::npos);
 }
 
 TEST_F(CniLock, ThePodsOwnLockIsTheNetworkNamespaceFile) {
-  LockHolder pod(ns_->path());
+  FlockHolder pod(ns_->path());
   auto st = installIn(*ns_, cniConfig(), Mode::kLegacy);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message().find("xtables lock"), std::string::npos) << st.error().message();

@@ -37,7 +37,7 @@ class XtablesLock : public ::testing::Test {
 };
 
 TEST_F(XtablesLock, HeldLockFailsAfterTheRetries) {
-  LockHolder holder(lock_);
+  FlockHolder holder(lock_);
   LogCapture logs;
   auto st = installIn(*ns_, lockConfig(1), Mode::kLegacy);
   ASSERT_FALSE(st.ok());
@@ -50,7 +50,7 @@ TEST_F(XtablesLock, HeldLockFailsAfterTheRetries) {
 }
 
 TEST_F(XtablesLock, ALockReleasedBetweenAttemptsIsRetried) {
-  LockHolder holder(lock_);
+  FlockHolder holder(lock_);
   // The holder lets go as soon as the first attempt has failed: no timing involved.
   LogCapture logs([&](const std::string& line) {
     if (line.find("will try again") != std::string::npos) holder.release();

@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "backend/backend.h"
 #include "backend/iptables/iptables_backend.h"
 #include "config/facts.h"
+#include "kernel/flock_holder.h"
 #include "kernel/scratch_netns.h"
 
 namespace kt::testing {
@@ -191,49 +191,5 @@ inline Status uninstallIn(ScratchNetns& ns, const config::Config& cfg) {
     KT_TRY(b->uninstall());
   return okStatus();
 }
-
-}  // namespace kt::testing
-
-namespace kt::testing {
-
-// A process that holds an exclusive flock on `path` (as another iptables would hold the xtables
-// lock) until release() or destruction.
-class LockHolder {
- public:
-  explicit LockHolder(const std::string& path) {
-    int ready[2];
-    if (::pipe(ready) != 0) {
-      ADD_FAILURE() << "pipe";
-      return;
-    }
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::close(ready[0]);
-      int fd = ::open(path.c_str(), O_CREAT | O_RDONLY | O_CLOEXEC, 0600);
-      char ok = (fd >= 0 && ::flock(fd, LOCK_EX) == 0) ? '1' : '0';
-      ssize_t ignored = ::write(ready[1], &ok, 1);
-      (void)ignored;
-      for (;;)
-        ::pause();
-    }
-    ::close(ready[1]);
-    char ok = '0';
-    if (pid_ < 0 || ::read(ready[0], &ok, 1) != 1 || ok != '1') {
-      ADD_FAILURE() << "could not lock " << path;
-    }
-    ::close(ready[0]);
-  }
-  ~LockHolder() { release(); }
-  // Kills the holder and reaps it: when this returns the lock is free.
-  void release() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 }  // namespace kt::testing

@@ -13,21 +13,6 @@
 namespace kt::testing {
 namespace {
 
-#define REQUIRE_ROOT() \
-  if (!isRoot()) GTEST_SKIP() << "needs root to create network namespaces and load nftables rules"
-
-#define ASSERT_OK(expr)                                           \
-  do {                                                            \
-    auto&& ok_result_ = (expr);                                   \
-    ASSERT_TRUE(ok_result_.ok()) << ok_result_.error().message(); \
-  } while (0)
-
-std::unique_ptr<ScratchNetns> newNetns() {
-  auto ns = ScratchNetns::create();
-  EXPECT_TRUE(ns.ok()) << ns.error().message();
-  return ns.ok() ? std::move(*ns) : nullptr;
-}
-
 config::Facts factsFor(const config::Config& cfg) {
   config::Facts f;
   f.ipv6 = cfg.ipv6Requested();

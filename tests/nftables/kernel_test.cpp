@@ -20,21 +20,6 @@ namespace {
 using backend::nftables::InstallOptions;
 using backend::nftables::ReplaceStrategy;
 
-#define REQUIRE_ROOT() \
-  if (!isRoot()) GTEST_SKIP() << "needs root to create network namespaces and load nftables rules"
-
-#define ASSERT_OK(expr)                                           \
-  do {                                                            \
-    auto&& ok_result_ = (expr);                                   \
-    ASSERT_TRUE(ok_result_.ok()) << ok_result_.error().message(); \
-  } while (0)
-
-std::unique_ptr<ScratchNetns> newNetns() {
-  auto ns = ScratchNetns::create();
-  EXPECT_TRUE(ns.ok()) << ns.error().message();
-  return ns.ok() ? std::move(*ns) : nullptr;
-}
-
 rules::NftPlan planOf(const Scenario& s) {
   return rules::lowerToNft(rules::build(s.cfg, s.facts), rules::NftLowerOptions{s.cfg.comments});
 }

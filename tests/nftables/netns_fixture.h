@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "base/result.h"
 #include "sys/exec.h"
 #include "sys/netns.h"
@@ -43,4 +45,21 @@ class ScratchNetns {
 // True when the process may create namespaces and load rules.
 bool isRoot();
 
+// A new namespace, or nullptr with a test failure recorded.
+inline std::unique_ptr<ScratchNetns> newNetns() {
+  auto ns = ScratchNetns::create();
+  EXPECT_TRUE(ns.ok()) << ns.error().message();
+  return ns.ok() ? std::move(*ns) : nullptr;
+}
+
 }  // namespace kt::testing
+
+#define REQUIRE_ROOT()        \
+  if (!kt::testing::isRoot()) \
+  GTEST_SKIP() << "needs root to create network namespaces and load nftables rules"
+
+#define ASSERT_OK(expr)                                           \
+  do {                                                            \
+    auto&& ok_result_ = (expr);                                   \
+    ASSERT_TRUE(ok_result_.ok()) << ok_result_.error().message(); \
+  } while (0)

@@ -2,8 +2,6 @@
 
 #include <bpf/btf.h>
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -12,10 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "backend/ebpf/libbpf_util.h"
+#include "base/read_file.h"
 #include "base/strings.h"
 #include "kuma_tproxy_cgroup.skel.h"
 #include "kuma_tproxy_netns.skel.h"
-#include "sys/fd.h"
 #include "tproxy_shared.h"
 
 namespace kt::backend::ebpf {
@@ -132,23 +130,8 @@ std::optional<std::string> compareObjects(bpf_object* want, bpf_object* got) {
   return std::nullopt;
 }
 
-Result<std::string> readFile(const std::string& path) {
-  sys::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Error::system("cannot read " + path, errno);
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::system("cannot read " + path, errno);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > (64u << 20)) return Error::config(path + " is larger than 64 MiB");
-  }
-  return out;
-}
+// Our objects are about 100 KiB; anything near this is not one of them.
+constexpr size_t kMaxObjectBytes = 64u << 20;
 
 }  // namespace
 
@@ -177,7 +160,7 @@ Status validateObjectFile(ObjectKind kind, const std::string& path) {
         .hint(std::string("the directory must hold the ") + objectFileName(kind) +
               " built with this kuma-tproxy version (installed under lib/kuma-tproxy/bpf)");
   };
-  auto bytes = readFile(path);
+  auto bytes = readFile(path, kMaxObjectBytes);
   if (!bytes) return fail(bytes.error().message());
   size_t size = 0;
   const void* data = embeddedBytes(kind, &size);
@@ -196,7 +179,7 @@ Result<std::unique_ptr<BpfObject>> BpfObject::open(ObjectKind kind, const Object
   if (!source.embedded()) {
     std::string path = source.path(kind);
     KT_TRY(validateObjectFile(kind, path));
-    KT_ASSIGN_OR_RETURN(self->bytes_, readFile(path));
+    KT_ASSIGN_OR_RETURN(self->bytes_, readFile(path, kMaxObjectBytes));
   }
 
   // The skeleton's own open, with the file's bytes in place of the embedded ones when given.

@@ -152,7 +152,7 @@ Result<std::string> Installer::findPrimary() const {
   KT_ASSIGN_OR_RETURN(auto names, listConfFiles(dir));
   for (const auto& name : names) {
     std::string path = joinPath(dir, name);
-    auto text = readFile(path);
+    auto text = readFile(path, kMaxFileBytes);
     if (!text) continue;
     auto kind = classifyConf(*text);
     if (!kind) {
@@ -165,7 +165,7 @@ Result<std::string> Installer::findPrimary() const {
 }
 
 Status Installer::chainInto(const std::string& path) {
-  KT_ASSIGN_OR_RETURN(std::string text, readFile(path));
+  KT_ASSIGN_OR_RETURN(std::string text, readFile(path, kMaxFileBytes));
   KT_ASSIGN_OR_RETURN(ConfKind kind, classifyConf(text).context(path));
   if (kind == ConfKind::kConflist) {
     KT_ASSIGN_OR_RETURN(std::string chained, chainIntoConflist(text, plugin_).context(path));
@@ -181,7 +181,7 @@ Status Installer::chainInto(const std::string& path) {
   if (fileExists(list)) {
     // Only our own wrapper (it has a kuma-cni entry) may be replaced; never another
     // component's file.
-    auto other = readFile(list);
+    auto other = readFile(list, kMaxFileBytes);
     auto state = other ? chainState(*other, plugin_) : Result<ChainState>(other.error());
     if (!state || *state == ChainState::kAbsent) {
       return Error::runtime("cannot wrap " + path + " into " + list +
@@ -215,7 +215,7 @@ Status Installer::writeStandalone() {
     conf = std::move(list);
   }
   std::string text = conf.dump(2) + "\n";
-  auto current = readFile(path);
+  auto current = readFile(path, kMaxFileBytes);
   touched_.insert(path);
   if (current && *current == text) return okStatus();
   KT_TRY(writeFileAtomic(path, text, 0644));
@@ -252,7 +252,7 @@ Status Installer::reconcile() {
   if (primary.empty()) {
     return Error::runtime("no CNI network configuration in " + cfg_.mountedCniNetDir);
   }
-  KT_ASSIGN_OR_RETURN(std::string text, readFile(primary));
+  KT_ASSIGN_OR_RETURN(std::string text, readFile(primary, kMaxFileBytes));
   KT_ASSIGN_OR_RETURN(ConfKind kind, classifyConf(text).context(primary));
   if (kind == ConfKind::kConflist) {
     KT_ASSIGN_OR_RETURN(ChainState state, chainState(text, plugin_).context(primary));
@@ -283,7 +283,7 @@ Status Installer::unchainFile(const std::string& path) {
       return okStatus();
     }
   }
-  auto text = readFile(path);
+  auto text = readFile(path, kMaxFileBytes);
   if (!text) {
     if (text.error().kind() == ErrorKind::kNotFound) return okStatus();
     return std::move(text).takeError();
@@ -312,7 +312,7 @@ Status Installer::uninstall() {
         files.insert(joinPath(cfg_.mountedCniNetDir, name));
     }
     for (const auto& path : files) {
-      auto text = readFile(path);
+      auto text = readFile(path, kMaxFileBytes);
       if (!text) continue;
       auto state = chainState(*text, plugin_);
       if (state.ok() && *state != ChainState::kAbsent) note(unchainFile(path));

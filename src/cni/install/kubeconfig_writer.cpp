@@ -1,7 +1,6 @@
 #include "cni/install/kubeconfig_writer.h"
 
-#include <cstdio>
-
+#include "base/strings.h"
 #include "cni/base64.h"
 
 namespace kt::cni {
@@ -9,21 +8,7 @@ namespace kt::cni {
 namespace {
 
 std::string yamlQuote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  return escapeQuoted(s, '"');
 }
 
 }  // namespace

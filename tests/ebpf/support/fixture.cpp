@@ -1,9 +1,35 @@
 #include "support/fixture.h"
 
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "backend/ebpf/ebpf_backend.h"
+#include "backend/ebpf/layout.h"
 #include "sys/netns.h"
 
 namespace kt::ebpftest {
+
+uint32_t cgroupAttachments(const std::string& cgroup) {
+  int fd = ::open(cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return 9999;
+  uint32_t total = 0;
+  for (const auto& p : backend::ebpf::kCgroupPrograms) {
+    uint32_t ids[64], cnt = 64, flags = 0;
+    if (bpf_prog_query(fd, p.attachType, 0, &flags, ids, &cnt) == 0) total += cnt;
+  }
+  ::close(fd);
+  return total;
+}
+
+uint32_t netnsAttachments(const std::string& netnsPath) {
+  int fd = ::open(netnsPath.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 9999;
+  uint32_t ids[64], cnt = 64, flags = 0;
+  if (bpf_prog_query(fd, BPF_SK_LOOKUP, 0, &flags, ids, &cnt) != 0) cnt = 9999;
+  ::close(fd);
+  return cnt;
+}
 
 void EbpfTest::SetUp() {
   if (!isRoot()) GTEST_SKIP() << "needs root: creates namespaces, cgroups and BPF programs";

@@ -17,6 +17,12 @@
 
 namespace kt::ebpftest {
 
+// Programs attached at the cgroup directory, over every attach type the backend uses (9999 when
+// the directory cannot be opened).
+uint32_t cgroupAttachments(const std::string& cgroup);
+// sk_lookup programs attached to the network namespace at netnsPath (9999 when unreadable).
+uint32_t netnsAttachments(const std::string& netnsPath);
+
 inline constexpr uid_t kSidecarUid = 5678;
 inline constexpr uid_t kAppUid = 1000;
 
