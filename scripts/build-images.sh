@@ -5,7 +5,8 @@
 # Dockerfile's targets against it. Prints the image sizes.
 #
 # usage: scripts/build-images.sh            (root; TAG defaults to dev)
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 cd "$(dirname "$0")/.."
 
 TAG=${TAG:-dev}
@@ -28,7 +29,7 @@ else
   rootfs=$(mktemp -d /tmp/kt-base-rootfs.XXXXXX)
   ctr=""
   cleanup() {
-    [[ -n "$ctr" ]] && buildah rm "$ctr" >/dev/null 2>&1 || true
+    if [[ -n "$ctr" ]]; then buildah rm "$ctr" >/dev/null 2>&1 || true; fi
     rm -rf "$rootfs"
   }
   trap cleanup EXIT

@@ -16,7 +16,8 @@
 # --ebpf-bpffs-path (and --ebpf-instance-ip 10.0.0.1), and removes every program and pin at the end.
 # Environment: BUILD_DIR (default build), JOBS (build parallelism, default nproc),
 # KUMA_SKIP_DEPS=1 (skip install-deps.sh).
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 cd "$(dirname "$0")/.."
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -33,6 +34,8 @@ POD=ktdemo-$$-pod
 PEER=ktdemo-$$-peer
 # shellcheck source=scripts/lib/pod.sh
 source scripts/lib/pod.sh
+# shellcheck source=scripts/lib/build.sh
+source scripts/lib/build.sh
 
 EBPF=0
 for arg in "$@"; do
@@ -68,18 +71,9 @@ step() {
   if [[ -t 1 ]]; then printf '\n\033[1m%s\033[0m\n' "$*"; else printf '\n%s\n' "$*"; fi
 }
 
-# --- dependencies and build (quiet unless something goes wrong) --------------------------------
+# --- dependencies and build (progress shown; the compiler's output only on failure) -------------
 scripts/install-deps.sh
-if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
-  echo "demo.sh: configuring $BUILD_DIR" >&2
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-echo "demo.sh: building kuma-tproxy and kt-e2e" >&2
-if ! build_log=$(cmake --build "$BUILD_DIR" -j "$JOBS" --target kuma-tproxy kt-e2e 2>&1); then
-  echo "$build_log" >&2
-  echo "demo.sh: build failed" >&2
-  exit 1
-fi
+build_targets demo.sh kuma-tproxy kt-e2e
 
 # --- the pod and its peer ----------------------------------------------------------------------
 ebpf_args=()

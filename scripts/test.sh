@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # One command: install dependencies, configure, build and run every test tier (unit, kernel, e2e).
 # Kernel and e2e tests need root; CI runs as root. Usage: scripts/test.sh [extra ctest args]
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 
 scripts/install-deps.sh
+# Seconds: shellcheck and the failure-report check of every script, before the long build.
+scripts/lint.sh
 
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKT_WERROR=ON >&2
 cmake --build "$BUILD_DIR" -j "$JOBS" >&2
