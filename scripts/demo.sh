@@ -68,22 +68,18 @@ step() {
   if [[ -t 1 ]]; then printf '\n\033[1m%s\033[0m\n' "$*"; else printf '\n%s\n' "$*"; fi
 }
 
-# --- dependencies and build (progress lines only; the whole log when it fails) -----------------
+# --- dependencies and build (quiet unless something goes wrong) --------------------------------
 scripts/install-deps.sh
 if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
   echo "demo.sh: configuring $BUILD_DIR" >&2
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-echo "demo.sh: building kuma-tproxy and kt-e2e (the first build takes several minutes on 2 cores)" >&2
-build_log=$(mktemp /tmp/ktdemo-build.XXXXXX)
-if ! cmake --build "$BUILD_DIR" -j "$JOBS" --target kuma-tproxy kt-e2e 2>&1 | tee "$build_log" |
-  { grep --line-buffered -E '^\[ *[0-9]+%\]' || true; } | sed -u 's/^/demo.sh: /' >&2; then
-  cat "$build_log" >&2
-  rm -f "$build_log"
+echo "demo.sh: building kuma-tproxy and kt-e2e" >&2
+if ! build_log=$(cmake --build "$BUILD_DIR" -j "$JOBS" --target kuma-tproxy kt-e2e 2>&1); then
+  echo "$build_log" >&2
   echo "demo.sh: build failed" >&2
   exit 1
 fi
-rm -f "$build_log"
 
 # --- the pod and its peer ----------------------------------------------------------------------
 ebpf_args=()
