@@ -22,6 +22,8 @@ packages=(
   iptables nftables iproute2 libcap2-bin procps util-linux kmod
   # CNI tests, images and benchmarks
   containernetworking-plugins openssl python3 iperf3 hyperfine
+  # deploy/ manifests: strict validation against the Kubernetes API models (tests/deploy)
+  python3-yaml python3-kubernetes
   # images (scripts/build-images.sh, scripts/test-images.sh)
   buildah debootstrap
   # scripts/lint.sh

@@ -110,7 +110,16 @@ int run(int argc, char** argv) {
   addLogFlags(cli, logLevel, logFormat);
 
   const auto filter = kt::config::FlagFilter::namedIn(*args);
-  auto* install = cli.add_subcommand("install", "Install the transparent proxy rules");
+  auto* install = cli.add_subcommand(
+      "install",
+      "Install the transparent proxy rules into the network namespace given with --netns, or "
+      "else into the current one (on a host: the host's own traffic)");
+  // Not a configuration setting: a guard of this command only (app/host_namespace.h).
+  bool allowHostNamespace = false;
+  install->add_flag("--allow-host-namespace", allowHostNamespace,
+                    "without --netns, install even when the current namespace looks like a "
+                    "Kubernetes node's (a CNI configuration in /etc/cni/net.d, or named network "
+                    "namespaces in /run/netns); without this flag such an install fails");
   std::optional<kt::config::InstallFlags> installFlags;
   defineWhenParsed(install, installFlags, filter);
   auto* verify = cli.add_subcommand(
@@ -124,6 +133,8 @@ int run(int argc, char** argv) {
   auto* cni = cli.add_subcommand("cni", "Run as the CNI plugin kuma-cni (CNI_* env, stdin)");
   auto* cniInstall =
       cli.add_subcommand("cni-install", "Install kuma-cni on this node and keep it chained");
+  auto* cniReady = cli.add_subcommand(
+      "cni-ready", "Exit 0 when the installer's readiness file ($READY_FILE) exists (probe)");
 
   try {
     cli.parse(static_cast<int>(cargs.size()), cargs.data());
@@ -139,6 +150,7 @@ int run(int argc, char** argv) {
   // The CNI side configures itself from CNI_* / installer variables (docs/cni.md).
   if (cni->parsed()) return kt::cni::runPlugin();
   if (cniInstall->parsed()) return kt::cni::runInstaller();
+  if (cniReady->parsed()) return kt::cni::runReadyCheck();
 
   // Logging: the subcommand's --log-level / --log-format win over the global ones.
   kt::app::LogOptions logOpts;
@@ -178,7 +190,7 @@ int run(int argc, char** argv) {
     if (auto loaded = kt::config::load(req); !loaded) report(loaded.error());
     return kExitConfig;
   }
-  auto outcome = kt::app::runInstall(req, verify->parsed() || *verifyFlag);
+  auto outcome = kt::app::runInstall(req, verify->parsed() || *verifyFlag, allowHostNamespace);
   if (!outcome) return report(outcome.error());
   return *outcome == kt::app::InstallOutcome::kVerifyDiffers ? kExitRuntime : kExitOk;
 }

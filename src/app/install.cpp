@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/host_namespace.h"
 #include "app/namespace_lock.h"
 #include "app/output.h"
 #include "app/privileges.h"
@@ -27,7 +28,8 @@ void logProvenance(const config::Loaded& loaded) {
 
 }  // namespace
 
-Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verify) {
+Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verify,
+                                  bool allowHostNamespace) {
   KT_ASSIGN_OR_RETURN(auto loaded, config::load(request));
   for (const auto& w : loaded.warnings)
     spdlog::warn("{}", w);
@@ -43,6 +45,10 @@ Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verif
         .hint("--verify reads the installed rules; --dry-run prints the rules without a kernel");
   }
   if (cfg.verbose) logProvenance(loaded);
+  // Only a real install changes the namespace; dry-run and verify read at most.
+  if (!cfg.dryRun && !verify && cfg.netnsPath.empty() && !allowHostNamespace) {
+    KT_TRY(refuseNodeNamespace());
+  }
 
   KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg));
   if (!cfg.dryRun) {
