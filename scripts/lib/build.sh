@@ -28,14 +28,15 @@ build_targets() {
 # empty build directory, without ccache).
 KT_FIRST_BUILD_MINUTES=${KT_FIRST_BUILD_MINUTES:-10}
 
-# Reads the build's output on stdin, keeps it in the log file $2, and prints the progress: on a
+# Reads the build's output on stdin, keeps it in the log file $2, and prints the progress of the
+# compiling and linking steps (a build with nothing to do prints none): on a
 # terminal one line that is rewritten, otherwise a line every 10 percent.
 build_progress() {
   local who=$1 log=$2 line pct last=-10 start=$SECONDS tty=0
   [[ -t 2 ]] && tty=1
   while IFS= read -r line; do
     printf '%s\n' "$line" >>"$log"
-    [[ $line =~ ^\[\ *([0-9]+)%\] ]] || continue
+    [[ $line =~ ^\[\ *([0-9]+)%\]\ (Building|Linking) ]] || continue
     pct=${BASH_REMATCH[1]}
     if ((tty)); then
       printf '\r%s: build %3d%% after %ds ' "$who" "$pct" $((SECONDS - start)) >&2

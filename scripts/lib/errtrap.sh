@@ -13,9 +13,9 @@ kt_err_report() {
   ((BASH_SUBSHELL == KT_ERR_SUBSHELL)) || return 0
   # Inside the handler, index 1 of BASH_SOURCE/FUNCNAME is the frame that failed and
   # BASH_LINENO[0] its line; the rest of the stack are its callers.
-  echo "${0##*/}: error: exit status $rc from \`$cmd\` at ${BASH_SOURCE[1]}:${BASH_LINENO[0]}" >&2
+  echo "${0##*/}: error: exit status $rc from \`$cmd\` at ${BASH_SOURCE[1]:-$0}:${BASH_LINENO[0]}" >&2
   for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
-    echo "${0##*/}:   in ${FUNCNAME[$i]}(), called from ${BASH_SOURCE[$((i + 1))]}:${BASH_LINENO[$i]}" >&2
+    echo "${0##*/}:   in ${FUNCNAME[$i]}(), called from ${BASH_SOURCE[$((i + 1))]:-$0}:${BASH_LINENO[$i]}" >&2
   done
 }
 

@@ -50,5 +50,10 @@ expect_line "a failing pipeline" "$dir/err" "exit status 1 from \`grep -q zz\` a
 printf '#!/usr/bin/env bash\nsource "%s"\nv=$(grep -v x /dev/null)\n' "$lib" >"$dir/subst.sh"
 bash "$dir/subst.sh" 2>"$dir/err" || true
 expect_line "a failing command substitution" "$dir/err" "at $dir/subst\.sh:3$"
+# A function that returns a failure is reported at the line that called it.
+printf '#!/usr/bin/env bash\nsource "%s"\nf() { return 3; }\nf\n' "$lib" >"$dir/ret.sh"
+rc=0
+bash "$dir/ret.sh" 2>"$dir/err" || rc=$?
+expect_line "a function returning a failure" "$dir/err" "exit status 3 from \`return 3\` at $dir/ret\.sh:4$"
 
 exit "$fail"
