@@ -106,7 +106,7 @@ def main():
             if kind == "chunks":
                 self.send_header("Transfer-Encoding", "chunked")
             else:
-                self.send_header("Content-Length", str(1 << 30))
+                self.send_header("Content-Length", str(10 << 20))  # under the client limit
             self.end_headers()
             self.close_connection = True
             # "chunks" writes as fast as the connection takes it, so data is always waiting;
