@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -78,7 +79,14 @@ Result<LockDir> openLockDirectory(const std::string& explicitDir) {
   std::vector<std::string> problems;
   for (const auto& d : candidates) {
     auto dir = openPrivateDir(d);
-    if (dir) return dir;
+    if (dir) {
+      // A directory that exists on a read-only filesystem (an image that ships /run/kuma-tproxy,
+      // run with readOnlyRootFilesystem) cannot hold a lock file: the next candidate can.
+      if (::faccessat(dir->fd.get(), ".", W_OK, AT_EACCESS) == 0) return dir;
+      int err = errno;
+      problems.push_back("lock directory " + d + " is not writable: " + std::strerror(err));
+      continue;
+    }
     if (dir.error().kind() == ErrorKind::kPermission) {
       // A default directory root owns is not ours when we are not root, but nobody planted it
       // either: the next candidate serves. Any other foreign or unsafe directory is refused.

@@ -90,9 +90,9 @@ struct LockDir {
 Result<LockDir> openPrivateDir(const std::string& path);
 
 // The first candidate of lockDirectories() (or `explicitDir` alone when not empty) that
-// openPrivateDir() accepts. A candidate that cannot be created is skipped; one that exists but
-// is not private is an error (kPermission), not skipped: someone planted it. kUnsupported when
-// no candidate works, listing each reason.
+// openPrivateDir() accepts and that is writable. A candidate that cannot be created or written
+// is skipped; one that exists but is not private is an error (kPermission), not skipped:
+// someone planted it. kUnsupported when no candidate works, listing each reason.
 Result<LockDir> openLockDirectory(const std::string& explicitDir);
 
 // Opens the file `name` in `dir` for locking, creating it with mode 0600: never through a
