@@ -62,7 +62,7 @@ dicts() {
     cli_flags) echo cli_flags ;;
     iptables_save) echo iptables_save ;;
     kubeconfig) echo kubeconfig yaml ;;
-    cni_stdin | conflist | http_response) echo json ;;
+    cni_stdin | conflist | http_response | json_depth) echo json ;;
     *) ;;
   esac
 }

@@ -19,6 +19,7 @@
 #include "app/logging.h"
 #include "app/uninstall.h"
 #include "cni/entry.h"
+#include "cni/reference.h"
 #include "config/cli.h"
 #include "config/input.h"
 #include "version.h"
@@ -135,6 +136,13 @@ int run(int argc, char** argv) {
       cli.add_subcommand("cni-install", "Install kuma-cni on this node and keep it chained");
   auto* cniReady = cli.add_subcommand(
       "cni-ready", "Exit 0 when the installer's readiness file ($READY_FILE) exists (probe)");
+  // Neither takes flags: their settings come from the environment and stdin, listed in the help
+  // from the same tables as docs/cni.md.
+  cni->footer("\n" + kt::cni::renderHelp(kt::cni::pluginEnvironment()) + "\n" +
+              kt::cni::renderHelp(kt::cni::networkConfigKeys()) +
+              "\nInvoked as kuma-cni (argv[0]) it is the plugin without this command line.");
+  cniInstall->footer("\n" + kt::cni::renderHelp(kt::cni::installerEnvironment()) +
+                     "\nInvoked as install-cni (argv[0]) it is the installer.");
 
   try {
     cli.parse(static_cast<int>(cargs.size()), cargs.data());

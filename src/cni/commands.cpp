@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -43,8 +45,11 @@ ErrorCode codeForKernelError(const Error& e) {
   }
 }
 
-// Fills `d` or returns the failure reply.
-std::optional<Reply> decide(const Request& req, const NetConf& conf, PodDecision& d) {
+using Clock = std::chrono::steady_clock;
+
+// Fills `d` or returns the failure reply. Every API attempt ends by `deadline`.
+std::optional<Reply> decide(const Request& req, const NetConf& conf, Clock::time_point deadline,
+                            PodDecision& d) {
   std::string ns = req.podNamespace();
   std::string name = req.podName();
   d.who = ns + "/" + name;
@@ -74,7 +79,7 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, PodDecision
   if (!client) return Reply::fail(ErrorCode::kInvalidNetworkConfig, client.error());
   RetryPolicy policy{conf.kubernetes.apiRetries, conf.kubernetes.apiRetryInterval,
                      conf.kubernetes.apiTimeout};
-  auto body = client->getPod(ns, name, policy);
+  auto body = client->getPod(ns, name, policy, deadline);
   if (!body) {
     ErrorCode code = ErrorCode::kIoFailure;
     if (body.error().kind() == ErrorKind::kNotFound) code = ErrorCode::kUnknownContainer;
@@ -116,11 +121,18 @@ bool namespaceGone(const Error& e) {
 
 // Runs `fn` inside CNI_NETNS holding the namespace's lock (sys/netns_lock.h: the same lock
 // `kuma-tproxy install/uninstall` take, so a CLI run on the node and the plugin serialize too).
-Status inNetns(const Request& req, const NetConf& conf, const std::function<Status()>& fn) {
+// The wait for the lock ends at `deadline` at the latest.
+Status inNetns(const Request& req, const NetConf& conf, const std::function<Status()>& fn,
+               std::optional<Clock::time_point> deadline = std::nullopt) {
   sys::NetnsLockOptions opts;
   opts.netnsPath = req.netns;
   opts.directory = conf.lockDir;
   opts.timeout = kLockTimeout;
+  if (deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+    opts.timeout = std::clamp(left, std::chrono::milliseconds(0),
+                              std::chrono::duration_cast<std::chrono::milliseconds>(kLockTimeout));
+  }
   KT_ASSIGN_OR_RETURN(auto lock, sys::NetnsLock::acquire(opts));
   KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(req.netns));
   return fn();
@@ -129,12 +141,13 @@ Status inNetns(const Request& req, const NetConf& conf, const std::function<Stat
 }  // namespace
 
 Reply cmdAdd(const Request& req, const NetConf& conf) {
+  const auto deadline = Clock::now() + conf.kubernetes.totalTimeout;
   auto output = conf.prevResult ? convertResult(*conf.prevResult, conf.cniVersion)
                                 : Result<nlohmann::ordered_json>(emptyResult(conf.cniVersion));
   if (!output) return Reply::fail(ErrorCode::kDecodeFailure, output.error());
 
   PodDecision d;
-  if (auto failed = decide(req, conf, d)) return *failed;
+  if (auto failed = decide(req, conf, deadline, d)) return *failed;
   if (d.skip) {
     spdlog::info("ADD {}: skipped: {}", d.who, *d.skip);
     return Reply::ok(std::move(*output));
@@ -142,11 +155,14 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
   auto facts = config::gatherFacts(d.cfg);
   if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
   std::string backendName;
-  auto s = inNetns(req, conf, [&]() -> Status {
-    KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
-    backendName = backend->name();
-    return backend->install();
-  });
+  auto s = inNetns(
+      req, conf,
+      [&]() -> Status {
+        KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
+        backendName = backend->name();
+        return backend->install();
+      },
+      deadline);
   if (!s) {
     Error e = std::move(s).takeError().context("ADD " + d.who + " in " + req.netns);
     ErrorCode code = e.errnum() == ENOENT ? ErrorCode::kUnknownContainer : codeForKernelError(e);
@@ -157,8 +173,9 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
 }
 
 Reply cmdCheck(const Request& req, const NetConf& conf) {
+  const auto deadline = Clock::now() + conf.kubernetes.totalTimeout;
   PodDecision d;
-  if (auto failed = decide(req, conf, d)) return *failed;
+  if (auto failed = decide(req, conf, deadline, d)) return *failed;
   if (d.skip) {
     spdlog::info("CHECK {}: nothing to check: {}", d.who, *d.skip);
     return Reply::ok();
@@ -166,11 +183,14 @@ Reply cmdCheck(const Request& req, const NetConf& conf) {
   auto facts = config::gatherFacts(d.cfg);
   if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
   backend::VerifyReport report;
-  auto s = inNetns(req, conf, [&]() -> Status {
-    KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
-    KT_ASSIGN_OR_RETURN(report, backend->verify());
-    return okStatus();
-  });
+  auto s = inNetns(
+      req, conf,
+      [&]() -> Status {
+        KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
+        KT_ASSIGN_OR_RETURN(report, backend->verify());
+        return okStatus();
+      },
+      deadline);
   if (!s) {
     Error e = std::move(s).takeError().context("CHECK " + d.who + " in " + req.netns);
     ErrorCode code = e.errnum() == ENOENT ? ErrorCode::kUnknownContainer : codeForKernelError(e);

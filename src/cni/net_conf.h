@@ -17,6 +17,10 @@
 //   kubernetes.api_retries                       ours: attempts per API request (default 30)
 //   kubernetes.api_retry_interval_ms             ours: pause between attempts (default 1000)
 //   kubernetes.api_timeout_ms                    ours: deadline of one attempt (default 10000)
+//   kubernetes.total_timeout_ms                  ours: deadline of one ADD or CHECK, all API
+//                                                attempts and the lock wait included (default
+//                                                60000: well under the kubelet's 2-minute
+//                                                runtime request timeout)
 #pragma once
 
 #include <chrono>
@@ -38,6 +42,7 @@ struct KubernetesConf {
   uint32_t apiRetries = 30;
   std::chrono::milliseconds apiRetryInterval{1000};
   std::chrono::milliseconds apiTimeout{10000};
+  std::chrono::milliseconds totalTimeout{60000};
 };
 
 struct NetConf {
