@@ -135,9 +135,13 @@ def built_images():
 
 
 def documented_installer_env():
-    """The variables of docs/cni.md's installer "Environment" table."""
+    """The variables of docs/cni.md's installer environment table (rendered from the same table
+    as `cni-install --help`, between its settings markers)."""
     text = (REPO / "docs/cni.md").read_text()
-    section = text.split("### Environment", 1)[1].split("\n#", 1)[0]
+    begin, end = "<!-- settings:installer-environment -->", "<!-- end settings:installer-environment -->"
+    if begin not in text or end not in text:
+        return set()
+    section = text.split(begin, 1)[1].split(end, 1)[0]
     names = set()
     for line in section.splitlines():
         if line.startswith("| `"):
