@@ -25,6 +25,30 @@ void logProvenance(const config::Loaded& loaded) {
     if (!line.empty()) spdlog::info("  {}", line);
 }
 
+// verify without --backend (and without --ebpf-enabled): compare with the backend that is
+// installed here, not with the default one. Says which one it compares with.
+Status chooseInstalledBackend(config::Config& cfg) {
+  KT_ASSIGN_OR_RETURN(auto present, backend::presentBackends(cfg));
+  if (present.empty()) {
+    spdlog::info("verify: nothing of ours is installed here; comparing with the default backend");
+    return okStatus();
+  }
+  cfg.backend = present.front().kind;
+  std::vector<std::string> names;
+  for (const auto& p : present)
+    names.push_back(p.backend->name());
+  if (present.size() == 1) {
+    spdlog::info("verify: no --backend given; comparing with the installed {} backend",
+                 names.front());
+  } else {
+    spdlog::warn(
+        "verify: no --backend given and several backends have state here ({}); comparing with "
+        "{}, the others show as differences",
+        join(names, ", "), names.front());
+  }
+  return okStatus();
+}
+
 }  // namespace
 
 Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verify) {
@@ -37,7 +61,7 @@ Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verif
                  it == loaded.provenance.end() ? "" : " by " + it->second.describe());
     return InstallOutcome::kDisabled;
   }
-  const config::Config& cfg = loaded.config;
+  config::Config cfg = loaded.config;
   if (verify && cfg.dryRun) {
     return Error::config("--verify and --dry-run cannot be used together")
         .hint("--verify reads the installed rules; --dry-run prints the rules without a kernel");
@@ -56,6 +80,9 @@ Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verif
   std::optional<sys::NetnsLock> lock;
   if (!cfg.dryRun) {
     KT_ASSIGN_OR_RETURN(lock, lockNamespace());
+  }
+  if (verify && cfg.backend == config::Backend::kAuto && !cfg.ebpf.enabled) {
+    KT_TRY(chooseInstalledBackend(cfg));
   }
   KT_ASSIGN_OR_RETURN(auto backend, backend::make(cfg, std::move(facts)));
 
