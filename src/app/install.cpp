@@ -26,14 +26,14 @@ void logProvenance(const config::Loaded& loaded) {
 }
 
 // verify without --backend (and without --ebpf-enabled): compare with the backend that is
-// installed here, not with the default one. Says which one it compares with.
-Status chooseInstalledBackend(config::Config& cfg) {
+// installed here, not with the default one. Says which one it compares with; nullopt when
+// nothing of ours is installed (the default backend is compared then).
+Result<std::optional<config::Backend>> installedBackend(const config::Config& cfg) {
   KT_ASSIGN_OR_RETURN(auto present, backend::presentBackends(cfg));
   if (present.empty()) {
     spdlog::info("verify: nothing of ours is installed here; comparing with the default backend");
-    return okStatus();
+    return std::optional<config::Backend>();
   }
-  cfg.backend = present.front().kind;
   std::vector<std::string> names;
   for (const auto& p : present)
     names.push_back(p.backend->name());
@@ -46,7 +46,22 @@ Status chooseInstalledBackend(config::Config& cfg) {
         "{}, the others show as differences",
         join(names, ", "), names.front());
   }
-  return okStatus();
+  return std::optional<config::Backend>(present.front().kind);
+}
+
+// The configuration as if `--backend kind` had been given, so that what that backend needs
+// (the eBPF instance IP from its variable) is read and checked as for an explicit choice.
+// Input read from stdin cannot be read twice: then only the backend is set.
+Result<config::Config> withBackend(const config::LoadRequest& request, config::Config cfg,
+                                   config::Backend kind) {
+  if (request.configFile == "-" || request.podManifest == "-") {
+    cfg.backend = kind;
+    return cfg;
+  }
+  config::LoadRequest named = request;
+  named.flags.push_back({"--backend", config::backendName(kind)});
+  KT_ASSIGN_OR_RETURN(auto again, config::load(named));
+  return again.config;
 }
 
 }  // namespace
@@ -82,7 +97,10 @@ Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verif
     KT_ASSIGN_OR_RETURN(lock, lockNamespace());
   }
   if (verify && cfg.backend == config::Backend::kAuto && !cfg.ebpf.enabled) {
-    KT_TRY(chooseInstalledBackend(cfg));
+    KT_ASSIGN_OR_RETURN(auto kind, installedBackend(cfg));
+    if (kind) {
+      KT_ASSIGN_OR_RETURN(cfg, withBackend(request, cfg, *kind));
+    }
   }
   KT_ASSIGN_OR_RETURN(auto backend, backend::make(cfg, std::move(facts)));
 
