@@ -5,6 +5,7 @@
 // output (dry-run rules, verify differences, version, help).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "app/install.h"
 #include "app/logging.h"
 #include "app/uninstall.h"
+#include "base/strings.h"
 #include "cni/entry.h"
 #include "cni/reference.h"
 #include "config/cli.h"
@@ -31,6 +33,10 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitConfig = 2;
+
+bool startsWithDash(const std::string& arg) {
+  return !arg.empty() && arg[0] == '-';
+}
 
 int exitCodeFor(const kt::Error& e) {
   return e.kind() == kt::ErrorKind::kConfig ? kExitConfig : kExitRuntime;
@@ -85,6 +91,53 @@ template <class Options>
 void defineWhenParsed(CLI::App* cmd, std::optional<Options>& slot,
                       const kt::config::FlagFilter& filter) {
   cmd->preparse_callback([cmd, &slot, &filter](std::size_t) { slot.emplace(*cmd, filter); });
+}
+
+constexpr const char* kSubcommands[] = {"install", "verify", "uninstall",
+                                        "version", "cni",    "cni-install"};
+
+// Every long flag `sub` accepts, from a throwaway command with all of them registered (only on
+// the error path: see defineWhenParsed for why a normal run registers fewer).
+std::vector<std::string> flagsOf(const std::string& sub) {
+  CLI::App tmp;
+  std::optional<kt::config::InstallFlags> installFlags;
+  std::optional<UninstallOptions> uninstallOpts;
+  const auto all = kt::config::FlagFilter::all();
+  if (sub == "install" || sub == "verify") installFlags.emplace(tmp, all);
+  if (sub == "uninstall") uninstallOpts.emplace(tmp, all);
+  std::vector<std::string> out;
+  for (const CLI::Option* opt : tmp.get_options())
+    for (const auto& name : opt->get_lnames())
+      out.push_back("--" + name);
+  return out;
+}
+
+// After a parse error: "did you mean ...?" for a misspelled subcommand or long flag.
+void suggestAfterParseError(const std::vector<std::string>& args) {
+  const std::vector<std::string> subs(std::begin(kSubcommands), std::end(kSubcommands));
+  size_t i = 1;
+  // Global options before the subcommand; their separate values are not the subcommand.
+  while (i < args.size() && startsWithDash(args[i])) {
+    bool takesValue = (args[i] == "--log-level" || args[i] == "--log-format");
+    i += takesValue ? 2 : 1;
+  }
+  if (i >= args.size()) return;
+  const std::string& sub = args[i];
+  if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
+    if (auto hint = kt::didYouMean(sub, subs); !hint.empty()) {
+      spdlog::error("unknown command {}{}", kt::quoteForMessage(sub), hint);
+    }
+    return;
+  }
+  const auto flags = flagsOf(sub);
+  for (size_t j = i + 1; j < args.size(); ++j) {
+    if (args[j].rfind("--", 0) != 0 || args[j].size() == 2) continue;
+    std::string name = args[j].substr(0, args[j].find('='));
+    if (std::find(flags.begin(), flags.end(), name) != flags.end()) continue;
+    if (auto hint = kt::didYouMean(name, flags); !hint.empty()) {
+      spdlog::error("unknown flag {} of {}{}", kt::quoteForMessage(name), sub, hint);
+    }
+  }
 }
 
 int run(int argc, char** argv) {
@@ -148,7 +201,9 @@ int run(int argc, char** argv) {
     cli.parse(static_cast<int>(cargs.size()), cargs.data());
   } catch (const CLI::ParseError& e) {
     // Help is success; any other parse error is bad input.
-    return cli.exit(e) == 0 ? kExitOk : kExitConfig;
+    if (cli.exit(e) == 0) return kExitOk;
+    suggestAfterParseError(*args);
+    return kExitConfig;
   }
 
   if (version->parsed()) {
@@ -183,6 +238,7 @@ int run(int argc, char** argv) {
   if (uninstall->parsed()) {
     kt::config::LoadRequest req;
     req.flags = uninstallOpts->settings.given();
+    req.uninstall = true;
     auto s = kt::app::runUninstall(req, uninstallOpts->ebpfAll->count() > 0);
     if (!logStatus) return kExitConfig;
     return s ? kExitOk : report(s.error());

@@ -257,7 +257,8 @@ Result<Loaded> load(const LoadRequest& req) {
 
   merger.add(kEnvironmentLayer, environmentAssignments(req.environment, warnings));
   merger.add(kFlagLayer, flagAssignments(req.flags, problems, warnings));
-  return finishOrError(merger, &req.environment, req.cniMode, problems, warnings);
+  return finishOrError(merger, req.uninstall ? nullptr : &req.environment, req.cniMode, problems,
+                       warnings);
 }
 
 Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotations,

@@ -41,6 +41,8 @@ struct LoadRequest {
   Environment environment;
   StdinReader readStdin;  // empty = stdin is not available ("-" is then a problem)
   bool cniMode = false;   // numeric uids only; also settable by the config file's cniMode
+  // For uninstall: settings only install needs (the eBPF instance IP) are not required.
+  bool uninstall = false;
 };
 
 struct Loaded {

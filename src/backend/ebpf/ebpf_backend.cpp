@@ -220,6 +220,31 @@ class EbpfBackend final : public Backend {
     return okStatus();
   }
 
+  Result<std::vector<std::string>> installedState() override {
+    std::vector<std::string> out;
+    if (!isBpffs(layout_.bpffs)) return out;
+    if (cfg_.ebpf.uninstallAll) {
+      for (const auto& dir : allLayoutDirs(layout_.bpffs))
+        out.push_back("node-wide programs, maps and pins under " + dir);
+      return out;
+    }
+    if (!exists(layout_.root)) return out;
+    KT_ASSIGN_OR_RETURN(uint64_t cookie, currentNetnsCookie());
+    if (auto maps = openPinnedMaps(layout_)) {
+      KT_ASSIGN_OR_RETURN(uint64_t ino, sys::currentNetnsInode());
+      KT_ASSIGN_OR_RETURN(PodReadback back, readPod(layout_, *maps, cookie, ino));
+      if (back.pod) {
+        out.push_back("IPv4" + std::string(back.pod->flags & KT_POD_IPV6 ? " and IPv6" : "") +
+                      ": kt_pods entry of network namespace " + std::to_string(cookie));
+      }
+    }
+    if (exists(layout_.podDir(cookie))) {
+      out.push_back("sk_lookup program and pins of network namespace " + std::to_string(cookie) +
+                    " at " + layout_.podDir(cookie));
+    }
+    return out;
+  }
+
  private:
   Status installLocked(const CgroupDir& cgroup, std::chrono::steady_clock::time_point start) {
     KT_TRY(checkNoOtherLayouts(layout_.bpffs));
@@ -256,10 +281,7 @@ class EbpfBackend final : public Backend {
   // dual-stack was asked for explicitly).
   Status preparePassthroughV6() {
     if (!(plan_.pod.flags & KT_POD_IPV6)) return okStatus();
-    IpAddress six;
-    six.family = Family::kV6;
-    six.bytes[15] = 6;
-    auto s = sys::addAddress(facts_.loopbackIface, Cidr::host(six));
+    auto s = sys::addAddress(facts_.loopbackIface, sys::passthroughV6());
     if (s) return okStatus();
     if (cfg_.ipFamilyModeExplicit) {
       return std::move(s).takeError().context("preparing IPv6 interception");
