@@ -2,7 +2,8 @@
 # `cmake --install` with the default options: no kumactl name in the prefix (it would shadow
 # Kuma's own kumactl), an existing kumactl left exactly as it was, the program and kuma-cni in
 # place. Usage: cmake_install_test.sh BUILD_DIR (a built tree).
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/../../scripts/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 build=$1
 tmp=$(mktemp -d /tmp/kt-install-test-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
