@@ -17,6 +17,9 @@
 //   kubernetes.api_retries                       ours: attempts per API request (default 30)
 //   kubernetes.api_retry_interval_ms             ours: pause between attempts (default 1000)
 //   kubernetes.api_timeout_ms                    ours: deadline of one attempt (default 10000)
+//   tproxy_config, allow_pod_settings,           the administrator's transparent-proxy policy
+//   allowed_backends, ebpf_programs_sha256,      (admin_policy.h)
+//   state_dir
 #pragma once
 
 #include <chrono>
@@ -29,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "cni/admin_policy.h"
 
 namespace kt::cni {
 
@@ -49,6 +53,7 @@ struct NetConf {
   std::string logFile;
   std::string lockDir;  // "" = sys::lockDirectories()
   KubernetesConf kubernetes;
+  AdminPolicy admin;
 
   bool namespaceExcluded(std::string_view ns) const;
 };

@@ -71,12 +71,5 @@ TEST(ReadFile, OpenFailuresNameTheFileAndKeepErrno) {
             "cannot open /nonexistent/kt-read-file: No such file or directory");
 }
 
-TEST(ReadFile, ReadFailuresNameTheSource) {
-  // Reading a directory opens fine and fails in read(2) with EISDIR.
-  auto r = readFile("/", 10, "the root");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message(), "cannot read the root: Is a directory");
-}
-
 }  // namespace
 }  // namespace kt
