@@ -238,6 +238,12 @@ Result<Loaded> finishOrError(Merger& merger, const Environment* env, bool cniMod
   return out;
 }
 
+void addAdminLayer(Merger& merger, const PodPolicy& policy, Problems& problems) {
+  if (policy.adminConfig.empty()) return;
+  merger.add(kAdminLayer,
+             configFileAssignments(policy.adminConfig, policy.adminConfigName, problems));
+}
+
 // A value equal to the one the administrator's layer gives is accepted: it decides nothing
 // (Kuma's injector writes the control plane's eBPF paths into every pod it injects).
 bool sameAsAdmin(const Assignment& a, const Config& admin) {
@@ -359,10 +365,7 @@ Result<Loaded> fromPodAnnotations(const std::map<std::string, std::string>& anno
   Problems problems;
   std::vector<std::string> warnings;
   Merger merger(problems, warnings);
-  if (!policy.adminConfig.empty()) {
-    merger.add(kAdminLayer,
-               configFileAssignments(policy.adminConfig, policy.adminConfigName, problems));
-  }
+  addAdminLayer(merger, policy, problems);
   Annotations in;
   for (const auto& [key, value] : annotations) {
     if (key == kConfigKey) {
@@ -384,10 +387,7 @@ Result<Loaded> fromAdminConfig(const PodPolicy& policy) {
   Problems problems;
   std::vector<std::string> warnings;
   Merger merger(problems, warnings);
-  if (!policy.adminConfig.empty()) {
-    merger.add(kAdminLayer,
-               configFileAssignments(policy.adminConfig, policy.adminConfigName, problems));
-  }
+  addAdminLayer(merger, policy, problems);
   return finishOrError(merger, nullptr, true, problems, warnings);
 }
 
