@@ -15,6 +15,7 @@
 #include "cni/kubeconfig.h"
 #include "cni/pod.h"
 #include "cni/pod_config.h"
+#include "cni/pod_record.h"
 #include "cni/result_convert.h"
 #include "config/facts.h"
 #include "sys/netns.h"
@@ -95,7 +96,7 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, Clock::time
     d.skip = *reason;
     return std::nullopt;
   }
-  auto loaded = configFromPod(*pod);
+  auto loaded = configFromPod(*pod, conf.admin);
   if (!loaded) {
     return Reply::fail(ErrorCode::kInvalidNetworkConfig,
                        std::move(loaded).takeError().context("pod " + d.who));
@@ -105,7 +106,6 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, Clock::time
     return std::nullopt;
   }
   d.cfg = std::move(loaded->config);
-  d.cfg.cniMode = true;
   d.cfg.netnsPath = req.netns;
   // The eBPF backend needs the pod's address; in CNI mode it comes from the interface plugin's
   // result (there is no INSTANCE_IP environment here).
@@ -154,6 +154,12 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
   }
   auto facts = config::gatherFacts(d.cfg);
   if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
+  // Recorded before anything is installed, so DEL finds what this ADD used even if it is killed.
+  const std::string& stateDir = conf.admin.stateDir;
+  if (auto r = writePodRecord(stateDir, req.containerId, PodRecord::of(d.cfg)); !r) {
+    return Reply::fail(codeForKernelError(r.error()),
+                       std::move(r).takeError().context("ADD " + d.who + ": recording the set-up"));
+  }
   std::string backendName;
   auto s = inNetns(
       req, conf,
@@ -164,6 +170,7 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
       },
       deadline);
   if (!s) {
+    (void)removePodRecord(stateDir, req.containerId);
     Error e = std::move(s).takeError().context("ADD " + d.who + " in " + req.netns);
     ErrorCode code = e.errnum() == ENOENT ? ErrorCode::kUnknownContainer : codeForKernelError(e);
     return Reply::fail(code, e);
@@ -208,18 +215,32 @@ Reply cmdCheck(const Request& req, const NetConf& conf) {
 
 Reply cmdDel(const Request& req, const NetConf& conf) {
   std::string who = req.podNamespace() + "/" + req.podName();
+  const std::string& stateDir = conf.admin.stateDir;
+  auto forget = [&] {
+    if (auto r = removePodRecord(stateDir, req.containerId); !r) {
+      spdlog::warn("DEL {}: {}", who, r.error().message());
+    }
+  };
   if (req.netns.empty()) {
     spdlog::info("DEL {}: no CNI_NETNS, nothing to clean up", who);
+    forget();
     return Reply::ok();
   }
   struct stat st {};
   if (::stat(req.netns.c_str(), &st) != 0 && errno == ENOENT) {
     spdlog::info("DEL {}: {} is gone, nothing to clean up", who, req.netns);
+    forget();
     return Reply::ok();
   }
-  config::Config cfg;
-  cfg.cniMode = true;
+  // The administrator's configuration, as ADD had it, with the node paths ADD recorded using
+  // (a pod the administrator allowed to choose them chose its own).
+  auto admin = adminConfig(conf.admin);
+  if (!admin) return Reply::fail(ErrorCode::kInvalidNetworkConfig, admin.error());
+  config::Config cfg = std::move(admin).value();
   cfg.netnsPath = req.netns;
+  auto record = readPodRecord(stateDir, req.containerId);
+  if (!record) return Reply::fail(codeForKernelError(record.error()), record.error());
+  if (*record) (*record)->applyTo(cfg);
   std::vector<std::string> failures;
   auto s = inNetns(req, conf, [&]() -> Status {
     for (auto& backend : backend::makeAllForUninstall(cfg)) {
@@ -233,6 +254,7 @@ Reply cmdDel(const Request& req, const NetConf& conf) {
     if (namespaceGone(s.error())) {
       spdlog::info("DEL {}: {} is no longer a network namespace, nothing to clean up", who,
                    req.netns);
+      forget();
       return Reply::ok();
     }
     return Reply::fail(codeForKernelError(s.error()), s.error());
@@ -241,6 +263,7 @@ Reply cmdDel(const Request& req, const NetConf& conf) {
     return Reply::fail(ErrorCode::kIoFailure,
                        Error::runtime("DEL " + who + ": " + join(failures, "; ")));
   }
+  forget();
   spdlog::info("DEL {}: transparent proxy state removed from {}", who, req.netns);
   return Reply::ok();
 }

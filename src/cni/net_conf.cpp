@@ -172,6 +172,10 @@ Result<NetConf> parseNetConf(const json& doc) {
       }
     }
   }
+  std::vector<std::string> adminProblems;
+  c.admin = parseAdminPolicy(doc, adminProblems);
+  for (auto& problem : adminProblems)
+    p.add(std::move(problem));
   if (!p.empty()) return p.error();
   return c;
 }

@@ -21,6 +21,9 @@
 //                                                attempts and the lock wait included (default
 //                                                60000: well under the kubelet's 2-minute
 //                                                runtime request timeout)
+//   tproxy_config, allow_pod_settings,           the administrator's transparent-proxy policy
+//   allowed_backends, ebpf_programs_sha256,      (admin_policy.h)
+//   state_dir
 #pragma once
 
 #include <chrono>
@@ -33,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "cni/admin_policy.h"
 
 namespace kt::cni {
 
@@ -54,6 +58,7 @@ struct NetConf {
   std::string logFile;
   std::string lockDir;  // "" = sys::lockDirectories()
   KubernetesConf kubernetes;
+  AdminPolicy admin;
 
   bool namespaceExcluded(std::string_view ns) const;
 };

@@ -41,6 +41,18 @@ constexpr SettingRow kNetConf[] = {
      "ours: deadline of one attempt: connect, TLS, request and the whole answer (100-600000)"},
     {"kubernetes.total_timeout_ms", "60000",
      "ours: deadline of one ADD or CHECK: every API attempt and the lock wait (100-600000)"},
+    {"tproxy_config", "(none)",
+     "ours: the administrator's transparent-proxy configuration, an object in the --config-file "
+     "schema; below the pod's annotations; every key allowed"},
+    {"allow_pod_settings", "[]",
+     "ours: canonical keys of node-level settings pods may set by annotation "
+     "(docs/security.md); unknown keys are an error"},
+    {"allowed_backends", "(any)", "ours: backends pods may choose; another one fails ADD"},
+    {"ebpf_programs_sha256", "{}",
+     "ours: object file name -> SHA-256 of an eBPF object accepted from a programs source path "
+     "besides the built-in one"},
+    {"state_dir", "/run/kuma-tproxy/cni",
+     "ours: root-only directory where ADD records what it used for each container, for DEL"},
 };
 
 constexpr SettingRow kInstallerEnv[] = {

@@ -71,13 +71,6 @@ TEST(ReadFile, OpenFailuresNameTheFileAndKeepErrno) {
             "cannot open /nonexistent/kt-read-file: No such file or directory");
 }
 
-TEST(ReadFile, ReadFailuresNameTheSource) {
-  // Reading a directory opens fine and fails in read(2) with EISDIR.
-  auto r = readFile("/", 10, "the root");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message(), "cannot read the root: Is a directory");
-}
-
 TEST(Strings, EditDistance) {
   EXPECT_EQ(editDistance("", ""), 0u);
   EXPECT_EQ(editDistance("abc", ""), 3u);
