@@ -65,12 +65,17 @@ ChainFixture::ChainFixture(const std::string& cniVersion, const json& kumaConf) 
                      kuma}}};
   runtime_ = std::make_unique<CniRuntime>(
       conflist, std::vector<std::string>{*tmp_ / "bin", "/usr/lib/cni"}, node_->fd());
+  json plain = conflist;
+  plain["plugins"].erase(plain["plugins"].size() - 1);
+  plainRuntime_ = std::make_unique<CniRuntime>(
+      plain, std::vector<std::string>{*tmp_ / "bin", "/usr/lib/cni"}, node_->fd());
   ok_ = true;
 }
 
 ChainFixture::~ChainFixture() {
   // Pods are removed by their owners; deleting the node namespace removes the bridge.
   runtime_.reset();
+  plainRuntime_.reset();
   api_.reset();
   node_.reset();
 }
