@@ -21,6 +21,7 @@
 #include "cni/entry.h"
 #include "cni/files.h"
 #include "cni/install/installer.h"
+#include "cni/install/metrics.h"
 #include "cni/install/repair.h"
 #include "sys/fd.h"
 
@@ -48,8 +49,9 @@ Status touch(const std::string& path) {
 // checkInterval (in case inotify misses a change, e.g. on some bind mounts), refreshes the
 // kubeconfig every tokenRefreshInterval, runs a repair pass every repairInterval (when
 // `repairer` is set; backing off while the pod list fails). Returns the signal number or an
-// error.
-Result<int> watch(Installer& installer, Repairer* repairer, int signalFd) {
+// error. Serves the metrics endpoint when `metrics` is set.
+Result<int> watch(Installer& installer, Repairer* repairer, const MetricsListener* metrics,
+                  int signalFd) {
   const auto& cfg = installer.config();
   sys::Fd inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (!inotify) return Error::system("inotify_init1", errno);
@@ -67,14 +69,23 @@ Result<int> watch(Installer& installer, Repairer* repairer, int signalFd) {
     auto wake = std::min(nextCheck, nextRefresh);
     if (repairer) wake = std::min(wake, nextRepair);
     auto waitMs = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
-    pollfd fds[2] = {{signalFd, POLLIN, 0}, {inotify.get(), POLLIN, 0}};
-    int n = ::poll(fds, 2, static_cast<int>(std::max<int64_t>(0, waitMs.count())));
+    pollfd fds[3] = {{signalFd, POLLIN, 0},
+                     {inotify.get(), POLLIN, 0},
+                     {metrics ? metrics->fd() : -1, POLLIN, 0}};
+    int n = ::poll(fds, 3, static_cast<int>(std::max<int64_t>(0, waitMs.count())));
     if (n < 0 && errno != EINTR) return Error::system("poll", errno);
     if (n > 0 && (fds[0].revents & POLLIN)) {
       signalfd_siginfo info{};
       if (::read(signalFd, &info, sizeof info) == sizeof info) {
         return static_cast<int>(info.ssi_signo);
       }
+    }
+    if (n > 0 && metrics && (fds[2].revents & POLLIN)) {
+      MetricsSnapshot snap;
+      snap.ready = ready;
+      snap.repairEnabled = repairer != nullptr;
+      if (repairer) snap.repair = repairer->stats();
+      metrics->serveOne(renderMetrics(snap));
     }
     bool changed = false;
     if (n > 0 && (fds[1].revents & POLLIN)) {
@@ -190,7 +201,19 @@ int runInstaller() {
                    made.error().hint().empty() ? "" : " (hint: " + made.error().hint() + ")");
     }
   }
-  auto stopped = watch(*installer, repairer ? &*repairer : nullptr, signalFd.get());
+  std::optional<MetricsListener> metrics;
+  if (!cfg->metricsAddr.empty()) {
+    auto listening = MetricsListener::listen(cfg->metricsAddr);
+    if (listening) {
+      metrics.emplace(std::move(*listening));
+      spdlog::info("metrics on http://{}/metrics", cfg->metricsAddr);
+    } else {
+      // Observability only: the node keeps being served without it.
+      spdlog::error("no metrics endpoint: {}", listening.error().message());
+    }
+  }
+  auto stopped = watch(*installer, repairer ? &*repairer : nullptr, metrics ? &*metrics : nullptr,
+                       signalFd.get());
   if (!stopped) {
     spdlog::error("watch loop: {}", stopped.error().message());
     int code = cleanup(kExitLoop);

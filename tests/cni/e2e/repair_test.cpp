@@ -122,7 +122,8 @@ class Repair : public ::testing::Test {
              {"CNI_LOG_LEVEL", "debug"},
              {"NODE_NAME", nodeName()},
              {"REPAIR_INTERVAL", "200ms"},
-             {"METRICS_ADDR", ""}};
+             // The node namespace is the test's own: the default port cannot clash.
+             {"METRICS_ADDR", "127.0.0.1:15014"}};
     for (auto& kv : extra) {
       std::erase_if(o.env, [&](const auto& e) { return e.first == kv.first; });
       o.env.push_back(kv);
@@ -133,6 +134,19 @@ class Repair : public ::testing::Test {
   }
   std::string log() const { return slurp(f_->tmp() / "installer.log"); }
   bool ready() const { return ::access((f_->tmp() / "ready").c_str(), F_OK) == 0; }
+  // The value of `name` on the metrics endpoint (-1 when it cannot be read).
+  double metric(const std::string& name) const {
+    std::string out;
+    int rc = runTool({"/usr/bin/python3", "-c",
+                      "import urllib.request;print(urllib.request.urlopen("
+                      "'http://127.0.0.1:15014/metrics',timeout=5).read().decode())"},
+                     &out, f_->node().fd());
+    if (rc != 0) return -1;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+    return -1;
+  }
   // Completed passes so far (the debug line each pass ends with).
   size_t passes() const { return count(log(), "repair: pass "); }
   size_t listRequests() const {
@@ -193,10 +207,15 @@ TEST_F(Repair, PodStartedBeforeTheChainIsInterceptedWithinTwoIntervals) {
   auto in = e2e::ep(podIp, e2e::kAppPort);
   EXPECT_TRUE(e2e::landsOnSidecar(e2e::connectFrom(node, in), e2e::kInboundPort, in));
 
-  // Later passes find it intact: still exactly one repair.
+  // Later passes find it intact: still exactly one repair, logged and counted.
   waitPasses(2);
   EXPECT_EQ(count(log(), "repair: shop/web in "), 1u) << log();
   EXPECT_TRUE(ready());
+  EXPECT_EQ(metric("kuma_cni_repair_repairs_total"), 1) << log();
+  EXPECT_EQ(metric("kuma_cni_install_ready"), 1);
+  EXPECT_GE(metric("kuma_cni_repair_pods_checked_total"), 3);
+  EXPECT_EQ(metric("kuma_cni_repair_failures_total"), 0);
+  EXPECT_GT(metric("kuma_cni_repair_last_reconcile_duration_seconds"), 0);
 }
 
 TEST_F(Repair, RulesFlushedAfterAddAreRepaired) {
@@ -294,6 +313,9 @@ TEST_F(Repair, ApiErrorsBackOffAndChangeNothing) {
   ASSERT_TRUE(waitFor([&] { return count(log(), "listing this node's pods") >= 3; }, 20s)) << log();
   EXPECT_NE(log().find("next pass in"), std::string::npos) << log();
   EXPECT_TRUE(ready()) << log();
+  EXPECT_EQ(metric("kuma_cni_install_ready"), 1);
+  EXPECT_GE(metric("kuma_cni_repair_failures_total"), 3);
+  EXPECT_EQ(metric("kuma_cni_repair_repairs_total"), 0);
   EXPECT_EQ(rulesOf(*web.pod.ns), before);
   // Backing off: over 2 s at a 200 ms interval, far fewer lists than passes would take.
   size_t atStart = listRequests();
