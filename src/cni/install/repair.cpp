@@ -167,7 +167,8 @@ Status Repairer::reconcileOnce() {
   // Forget the back-off of pods that are gone.
   std::erase_if(backoff_, [&](const auto& entry) { return !present.count(entry.first); });
 
-  auto namespaces = walkNodeNamespaces();
+  // Nothing to look for: no namespace is entered at all.
+  auto namespaces = selected.empty() ? std::vector<NodeNetns>() : walkNodeNamespaces();
   // How many selected pods claim each namespace: one that two pods claim is nobody's.
   std::map<size_t, int> claims;
   std::vector<std::vector<size_t>> podNs(selected.size());

@@ -5,6 +5,7 @@
 // everything that must stay untouched is compared rule for rule before and after.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -216,6 +217,39 @@ TEST_F(Repair, PodStartedBeforeTheChainIsInterceptedWithinTwoIntervals) {
   EXPECT_GE(metric("kuma_cni_repair_pods_checked_total"), 3);
   EXPECT_EQ(metric("kuma_cni_repair_failures_total"), 0);
   EXPECT_GT(metric("kuma_cni_repair_last_reconcile_duration_seconds"), 0);
+}
+
+// A namespace with no name in /var/run/netns, kept alive only by a process of another uid (as a
+// runtime's pause process holds a sandbox): found through /proc/<pid>/ns/net and repaired there.
+TEST_F(Repair, NamespaceHeldOnlyByAProcessIsFoundThroughProc) {
+  auto hidden = attachWithoutKuma("shop", "hidden");
+  ASSERT_FALSE(hidden.ip.empty());
+  ChildOptions o;
+  o.argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+            "--clear-groups",   "/bin/sleep",    "120"};
+  o.env = {{"PATH", "/usr/bin:/bin"}};
+  o.netnsFd = hidden.pod.ns->fd();
+  Child holder(o);
+  std::string procPath = "/proc/" + std::to_string(holder.pid()) + "/ns/net";
+  int fd = -1;
+  ASSERT_TRUE(waitFor([&] {
+    struct stat a {
+    }, b{};
+    return ::stat(procPath.c_str(), &a) == 0 && ::fstat(hidden.pod.ns->fd(), &b) == 0 &&
+           a.st_ino == b.st_ino;
+  }));
+  fd = ::open(procPath.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  hidden.pod.ns->remove();  // the name goes; the process keeps the namespace
+  f_->api().addPod(podOn("shop", "hidden", true, nodeName(), hidden.ip));
+
+  startInstaller();
+  ASSERT_TRUE(waitFor([&] { return passes() >= 2; }, 20s)) << log();
+  EXPECT_EQ(count(log(), "repair: shop/hidden in " + procPath), 1u) << log();
+  std::string rules;
+  runTool({"iptables-save"}, &rules, fd);
+  EXPECT_NE(rules.find(":KUMA_MESH_OUTBOUND"), std::string::npos) << rules;
+  ::close(fd);
 }
 
 TEST_F(Repair, RulesFlushedAfterAddAreRepaired) {
