@@ -80,6 +80,18 @@ ChainFixture::~ChainFixture() {
   node_.reset();
 }
 
+json ChainFixture::kumaConf(const json& prevResult) const {
+  return {{"cniVersion", "1.0.0"},
+          {"name", "kt-cni-test"},
+          {"type", "kuma-cni"},
+          {"log_level", "debug"},
+          {"log_file", *tmp_ / "kuma-cni.log"},
+          {"lock_dir", *tmp_ / "locks"},
+          {"state_dir", *tmp_ / "state"},
+          {"kubernetes", {{"kubeconfig", *tmp_ / "kubeconfig"}}},
+          {"prevResult", prevResult}};
+}
+
 ChainFixture::Pod ChainFixture::pod(const std::string& k8sNamespace, const std::string& name) {
   Pod p;
   p.ns = std::make_unique<Netns>("pod");

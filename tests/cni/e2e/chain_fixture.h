@@ -31,6 +31,9 @@ class ChainFixture {
   // The same chain without kuma-cni: a pod attached while kuma-cni was not chained yet.
   CniRuntime& runtimeWithoutKuma() { return *plainRuntime_; }
   const Pki& pki() const { return *pki_; }
+  // kuma-cni's own configuration (as the runtime passes it) with `prevResult`, for invoking
+  // the plugin alone.
+  nlohmann::json kumaConf(const nlohmann::json& prevResult) const;
   const TempDir& tmp() const { return *tmp_; }
   const Netns& node() const { return *node_; }
   std::string kumaLog() const { return slurp(*tmp_ / "kuma-cni.log"); }

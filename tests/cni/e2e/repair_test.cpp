@@ -310,15 +310,7 @@ TEST_F(Repair, RepairRacingAddLeavesOneRuleset) {
   ASSERT_TRUE(plainAdd.ok) << plainAdd.describe();
   f_->api().addPod(podOn("shop", "race", true, nodeName(), addressOf(plainAdd.result)));
   startInstaller();
-  json conf = {{"cniVersion", "1.0.0"},
-               {"name", "kt-cni-test"},
-               {"type", "kuma-cni"},
-               {"log_level", "debug"},
-               {"log_file", f_->tmp() / "kuma-cni.log"},
-               {"lock_dir", f_->tmp() / "locks"},
-               {"state_dir", f_->tmp() / "state"},
-               {"kubernetes", {{"kubeconfig", f_->tmp() / "kubeconfig"}}},
-               {"prevResult", plainAdd.result}};
+  json conf = f_->kumaConf(plainAdd.result);
   for (int i = 0; i < 5; ++i) {
     auto add = f_->runtime().invoke("kuma-cni", "ADD", conf.dump(), pod.attachment);
     EXPECT_EQ(add.exitCode, 0) << add.out << add.err << f_->kumaLog();

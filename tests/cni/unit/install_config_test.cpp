@@ -71,10 +71,7 @@ namespace kt::cni {
 namespace {
 
 TEST(InstallConfigRepair, DefaultsAndOverrides) {
-  auto d = installConfigFromEnv([](const char* name) -> std::optional<std::string> {
-    if (std::string(name) == "KUBERNETES_SERVICE_HOST") return "10.96.0.1";
-    return std::nullopt;
-  });
+  auto d = installConfigFromEnv(envOf({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}}));
   ASSERT_TRUE(d.ok()) << d.error().message();
   EXPECT_TRUE(d->repairEnabled);
   EXPECT_EQ(d->repairInterval, std::chrono::seconds(10));
@@ -88,11 +85,7 @@ TEST(InstallConfigRepair, DefaultsAndOverrides) {
                                              {"REPAIR_MAX_PER_INTERVAL", "3"},
                                              {"NODE_NAME", "node-1.example"},
                                              {"METRICS_ADDR", ""}};
-  auto c = installConfigFromEnv([&](const char* name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  });
+  auto c = installConfigFromEnv(envOf(vars));
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_FALSE(c->repairEnabled);
   EXPECT_EQ(c->repairInterval, std::chrono::milliseconds(250));
@@ -106,11 +99,7 @@ TEST(InstallConfigRepair, RejectsBadValuesTogether) {
                                              {"REPAIR_INTERVAL", "50ms"},
                                              {"REPAIR_MAX_PER_INTERVAL", "0"},
                                              {"NODE_NAME", "Not_A_Node"}};
-  auto c = installConfigFromEnv([&](const char* name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  });
+  auto c = installConfigFromEnv(envOf(vars));
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message().find("REPAIR_INTERVAL"), std::string::npos);
   EXPECT_NE(c.error().message().find("REPAIR_MAX_PER_INTERVAL"), std::string::npos);
