@@ -285,8 +285,9 @@ TEST_F(Repair, LeavesEverythingElseUntouched) {
   f_->api().addPod(podOn("shop", "plain", false, nodeName(), plain.ip));
   f_->api().addPod(podOn("kube-system", "dns", true, nodeName(), system.ip));
   f_->api().addPod(podOn("shop", "elsewhere", true, "another-node", elsewhere.ip));
-  // The stray namespace's pod is listed with another address: its own matches nobody.
-  f_->api().addPod(podOn("shop", "stray", true, nodeName(), f_->subnetPrefix() + "250"));
+  // The stray namespace's pod is listed with another address (TEST-NET-1, on no machine's
+  // interface): the namespace's own address matches no listed pod.
+  f_->api().addPod(podOn("shop", "stray", true, nodeName(), "192.0.2.77"));
   std::vector<std::string> before;
   for (auto* a : {&plain, &system, &elsewhere, &stray})
     before.push_back(rulesOf(*a->pod.ns));
