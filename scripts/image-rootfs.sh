@@ -46,31 +46,37 @@ printf 'root:x:0:0:root:/:/usr/bin/kuma-tproxy\nkuma-dp:x:5678:5678::/:/usr/bin/
 printf 'root:x:0:\nkuma-dp:x:5678:\n' >"$out/etc/group"
 printf 'passwd: files\ngroup: files\nhosts: files\n' >"$out/etc/nsswitch.conf"
 
+# iptables user tools, both modes, and the extensions our rules use: the init container's
+# backend, and the CNI installer's race repair (it installs rules from inside its container).
+iptables_tools() {
+  for multi in xtables-nft-multi xtables-legacy-multi; do
+    copy "/usr/sbin/$multi"
+    copy_libs "/usr/sbin/$multi"
+  done
+  for fam in iptables ip6tables; do
+    for suffix in "" -save -restore; do
+      ln -sf xtables-nft-multi "$out/usr/sbin/$fam-nft$suffix"
+      ln -sf xtables-legacy-multi "$out/usr/sbin/$fam-legacy$suffix"
+      ln -sf xtables-nft-multi "$out/usr/sbin/$fam$suffix"
+    done
+  done
+  xt=/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/xtables
+  for ext in libxt_standard libxt_tcp libxt_udp libxt_multiport libxt_owner libxt_comment \
+    libxt_conntrack libxt_CT libxt_LOG libxt_REDIRECT libipt_REDIRECT libip6t_REDIRECT \
+    libxt_state libipt_LOG libip6t_LOG libxt_mark; do
+    [[ -e "$xt/$ext.so" ]] || continue
+    copy "$xt/$ext.so"
+    copy_libs "$xt/$ext.so"
+  done
+}
+
 case "$flavor" in
   init)
     ln -sf kuma-tproxy "$out/usr/bin/kumactl"
-    # iptables user tools, both modes, and the extensions our rules use.
-    for multi in xtables-nft-multi xtables-legacy-multi; do
-      copy "/usr/sbin/$multi"
-      copy_libs "/usr/sbin/$multi"
-    done
-    for fam in iptables ip6tables; do
-      for suffix in "" -save -restore; do
-        ln -sf xtables-nft-multi "$out/usr/sbin/$fam-nft$suffix"
-        ln -sf xtables-legacy-multi "$out/usr/sbin/$fam-legacy$suffix"
-        ln -sf xtables-nft-multi "$out/usr/sbin/$fam$suffix"
-      done
-    done
-    xt=/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)/xtables
-    for ext in libxt_standard libxt_tcp libxt_udp libxt_multiport libxt_owner libxt_comment \
-      libxt_conntrack libxt_CT libxt_LOG libxt_REDIRECT libipt_REDIRECT libip6t_REDIRECT \
-      libxt_state libipt_LOG libip6t_LOG libxt_mark; do
-      [[ -e "$xt/$ext.so" ]] || continue
-      copy "$xt/$ext.so"
-      copy_libs "$xt/$ext.so"
-    done
+    iptables_tools
     ;;
   cni)
+    iptables_tools
     mkdir -p "$out/opt/cni/bin"
     mv "$out/usr/bin/kuma-tproxy" "$out/opt/cni/bin/kuma-cni"
     ln -sf ../opt/cni/bin/kuma-cni "$out/install-cni"

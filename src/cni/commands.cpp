@@ -92,20 +92,13 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, Clock::time
   if (!pod) {
     return Reply::fail(ErrorCode::kIoFailure, std::move(pod).takeError().context("pod " + d.who));
   }
-  if (auto reason = skipReason(*pod)) {
-    d.skip = *reason;
+  auto plan = planPod(*pod, conf);
+  if (!plan) return Reply::fail(ErrorCode::kInvalidNetworkConfig, plan.error());
+  if (plan->skip) {
+    d.skip = std::move(plan->skip);
     return std::nullopt;
   }
-  auto loaded = configFromPod(*pod, conf.admin);
-  if (!loaded) {
-    return Reply::fail(ErrorCode::kInvalidNetworkConfig,
-                       std::move(loaded).takeError().context("pod " + d.who));
-  }
-  if (loaded->disabled) {
-    d.skip = "its annotations disable transparent proxying";
-    return std::nullopt;
-  }
-  d.cfg = std::move(loaded->config);
+  d.cfg = std::move(plan->cfg);
   d.cfg.netnsPath = req.netns;
   // The eBPF backend needs the pod's address; in CNI mode it comes from the interface plugin's
   // result (there is no INSTANCE_IP environment here).
@@ -122,10 +115,10 @@ bool namespaceGone(const Error& e) {
 // Runs `fn` inside CNI_NETNS holding the namespace's lock (sys/netns_lock.h: the same lock
 // `kuma-tproxy install/uninstall` take, so a CLI run on the node and the plugin serialize too).
 // The wait for the lock ends at `deadline` at the latest.
-Status inNetns(const Request& req, const NetConf& conf, const std::function<Status()>& fn,
+Status inNetns(const std::string& netns, const NetConf& conf, const std::function<Status()>& fn,
                std::optional<Clock::time_point> deadline = std::nullopt) {
   sys::NetnsLockOptions opts;
-  opts.netnsPath = req.netns;
+  opts.netnsPath = netns;
   opts.directory = conf.lockDir;
   opts.timeout = kLockTimeout;
   if (deadline) {
@@ -134,11 +127,52 @@ Status inNetns(const Request& req, const NetConf& conf, const std::function<Stat
                               std::chrono::duration_cast<std::chrono::milliseconds>(kLockTimeout));
   }
   KT_ASSIGN_OR_RETURN(auto lock, sys::NetnsLock::acquire(opts));
-  KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(req.netns));
+  KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(netns));
   return fn();
 }
 
 }  // namespace
+
+Result<PodPlan> planPod(const Pod& pod, const NetConf& conf) {
+  PodPlan plan;
+  if (conf.namespaceExcluded(pod.ns)) {
+    plan.skip = "namespace " + pod.ns + " is in kubernetes.exclude_namespaces";
+    return plan;
+  }
+  if (auto reason = skipReason(pod)) {
+    plan.skip = std::move(reason);
+    return plan;
+  }
+  auto loaded = configFromPod(pod, conf.admin);
+  if (!loaded) return std::move(loaded).takeError().context("pod " + pod.ns + "/" + pod.name);
+  if (loaded->disabled) {
+    plan.skip = "its annotations disable transparent proxying";
+    return plan;
+  }
+  plan.cfg = std::move(loaded->config);
+  return plan;
+}
+
+Result<std::vector<std::string>> ensureInstalled(const config::Config& cfg,
+                                                 const std::string& netnsPath, const NetConf& conf,
+                                                 Clock::time_point deadline) {
+  config::Config c = cfg;
+  c.netnsPath = netnsPath;
+  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(c));
+  std::vector<std::string> differences;
+  auto s = inNetns(
+      netnsPath, conf,
+      [&]() -> Status {
+        KT_ASSIGN_OR_RETURN(auto backend, backend::make(c, facts));
+        KT_ASSIGN_OR_RETURN(auto report, backend->verify());
+        if (report.ok()) return okStatus();
+        differences = std::move(report.differences);
+        return backend->install();
+      },
+      deadline);
+  if (!s) return std::move(s).takeError();
+  return differences;
+}
 
 Reply cmdAdd(const Request& req, const NetConf& conf) {
   const auto deadline = Clock::now() + conf.kubernetes.totalTimeout;
@@ -162,7 +196,7 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
   }
   std::string backendName;
   auto s = inNetns(
-      req, conf,
+      req.netns, conf,
       [&]() -> Status {
         KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
         backendName = backend->name();
@@ -191,7 +225,7 @@ Reply cmdCheck(const Request& req, const NetConf& conf) {
   if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
   backend::VerifyReport report;
   auto s = inNetns(
-      req, conf,
+      req.netns, conf,
       [&]() -> Status {
         KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
         KT_ASSIGN_OR_RETURN(report, backend->verify());
@@ -242,7 +276,7 @@ Reply cmdDel(const Request& req, const NetConf& conf) {
   if (!record) return Reply::fail(codeForKernelError(record.error()), record.error());
   if (*record) (*record)->applyTo(cfg);
   std::vector<std::string> failures;
-  auto s = inNetns(req, conf, [&]() -> Status {
+  auto s = inNetns(req.netns, conf, [&]() -> Status {
     for (auto& backend : backend::makeAllForUninstall(cfg)) {
       if (auto u = backend->uninstall(); !u) {
         failures.push_back(backend->name() + ": " + u.error().message());

@@ -43,8 +43,26 @@ Result<std::string> KubeClient::getPod(
     return Error::config("pod " + quoteForMessage(ns) + "/" + quoteForMessage(name) +
                          " is not a valid namespace/name");
   }
-  std::string target = "/api/v1/namespaces/" + ns + "/pods/" + name;
-  std::string what = "reading pod " + ns + "/" + name + " from " + http_.url().authority();
+  return fetch("/api/v1/namespaces/" + ns + "/pods/" + name,
+               "reading pod " + ns + "/" + name + " from " + http_.url().authority(), policy,
+               deadline);
+}
+
+Result<std::string> KubeClient::listNodePods(
+    const std::string& node, const RetryPolicy& policy,
+    std::optional<std::chrono::steady_clock::time_point> deadline) const {
+  if (!isValidObjectName(node)) {
+    return Error::config("node name " + quoteForMessage(node) + " is not a valid object name");
+  }
+  // A node name is a DNS subdomain: nothing in it needs escaping in a query string.
+  return fetch("/api/v1/pods?fieldSelector=spec.nodeName%3D" + node,
+               "listing the pods of node " + node + " from " + http_.url().authority(), policy,
+               deadline);
+}
+
+Result<std::string> KubeClient::fetch(
+    const std::string& target, const std::string& what, const RetryPolicy& policy,
+    std::optional<std::chrono::steady_clock::time_point> deadline) const {
   uint32_t attempts = policy.attempts == 0 ? 1 : policy.attempts;
   using Clock = std::chrono::steady_clock;
   // What is left of the caller's deadline (the whole policy timeout when there is none).
@@ -82,11 +100,13 @@ Result<std::string> KubeClient::getPod(
     } else if (resp->status == 200) {
       return std::move(resp->body);
     } else if (resp->status == 404) {
-      return Error(ErrorKind::kNotFound, what + ": the pod does not exist (HTTP 404)");
+      return Error(ErrorKind::kNotFound, what + ": not found (HTTP 404)");
     } else if (resp->status == 401 || resp->status == 403) {
       return Error(ErrorKind::kPermission,
                    what + ": HTTP " + std::to_string(resp->status) + " " + resp->reason)
-          .hint("the kubeconfig's credentials must allow get on pods (kuma-cni's ClusterRole)");
+          .hint(
+              "the kubeconfig's credentials must allow get and list on pods (kuma-cni's "
+              "ClusterRole)");
     } else if (resp->status >= 500 || resp->status == 429) {
       last = "HTTP " + std::to_string(resp->status) + " " + resp->reason;
     } else {

@@ -1,4 +1,4 @@
-// Reading a pod from the Kubernetes API with the plugin's kubeconfig, with retries.
+// Reading pods from the Kubernetes API with the plugin's kubeconfig, with retries.
 #pragma once
 
 #include <chrono>
@@ -37,6 +37,13 @@ class KubeClient {
       const std::string& ns, const std::string& name, const RetryPolicy& policy,
       std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) const;
 
+  // GET /api/v1/pods?fieldSelector=spec.nodeName=<node> (a PodList of every namespace) and
+  // returns the body. The same retries, deadlines and errors as getPod (kNotFound is not
+  // expected here); `node` must be a valid object name.
+  Result<std::string> listNodePods(
+      const std::string& node, const RetryPolicy& policy,
+      std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) const;
+
   // Replaces the pause between attempts (tests; default std::this_thread::sleep_for).
   void setSleeper(std::function<void(std::chrono::milliseconds)> sleeper) {
     sleep_ = std::move(sleeper);
@@ -45,6 +52,10 @@ class KubeClient {
  private:
   KubeClient(HttpsClient http, KubeConfig config);
   Result<Secret> bearerToken() const;
+  // One GET of `target` with getPod's retry and deadline rules; `what` starts every message.
+  Result<std::string> fetch(const std::string& target, const std::string& what,
+                            const RetryPolicy& policy,
+                            std::optional<std::chrono::steady_clock::time_point> deadline) const;
 
   HttpsClient http_;
   KubeConfig config_;

@@ -32,12 +32,7 @@ bool contains(const std::vector<std::string>& list, std::string_view v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
 
-}  // namespace
-
-Result<Pod> Pod::fromJson(std::string_view body) {
-  auto parsed = parseJson(body, "the API server's answer");
-  if (!parsed) return Error::runtime(parsed.error().message());
-  json doc = std::move(*parsed);
+Result<Pod> podFromDoc(const json& doc) {
   if (!doc.is_object()) {
     return Error::runtime("the API server's answer is not a JSON object");
   }
@@ -61,8 +56,57 @@ Result<Pod> Pod::fromJson(std::string_view body) {
   if (auto spec = doc.find("spec"); spec != doc.end() && spec->is_object()) {
     KT_ASSIGN_OR_RETURN(pod.containers, containerNames(*spec, "containers"));
     KT_ASSIGN_OR_RETURN(pod.initContainers, containerNames(*spec, "initContainers"));
+    if (auto v = spec->find("nodeName"); v != spec->end() && v->is_string()) pod.nodeName = *v;
+    if (auto v = spec->find("hostNetwork"); v != spec->end() && v->is_boolean()) {
+      pod.hostNetwork = v->get<bool>();
+    }
+  }
+  if (auto status = doc.find("status"); status != doc.end() && status->is_object()) {
+    if (auto v = status->find("phase"); v != status->end() && v->is_string()) pod.phase = *v;
+    if (auto ips = status->find("podIPs"); ips != status->end() && !ips->is_null()) {
+      if (!ips->is_array()) return Error::runtime("status.podIPs is not a list");
+      for (const auto& entry : *ips) {
+        auto ip = entry.is_object() ? entry.find("ip") : entry.end();
+        if (ip == entry.end() || !ip->is_string()) {
+          return Error::runtime("status.podIPs has an entry without an ip");
+        }
+        pod.ips.push_back(ip->get<std::string>());
+      }
+    }
   }
   return pod;
+}
+
+}  // namespace
+
+Result<Pod> Pod::fromJson(std::string_view body) {
+  auto parsed = parseJson(body, "the API server's answer");
+  if (!parsed) return Error::runtime(parsed.error().message());
+  return podFromDoc(*parsed);
+}
+
+Result<std::vector<Pod>> Pod::listFromJson(std::string_view body) {
+  auto parsed = parseJson(body, "the API server's answer");
+  if (!parsed) return Error::runtime(parsed.error().message());
+  const json& doc = *parsed;
+  if (!doc.is_object()) return Error::runtime("the API server's answer is not a JSON object");
+  if (auto kind = doc.find("kind"); kind != doc.end() && (*kind) != "PodList") {
+    return Error::runtime("the API server answered with a " +
+                          (kind->is_string() ? kind->get<std::string>() : std::string("?")) +
+                          " instead of a PodList");
+  }
+  std::vector<Pod> pods;
+  auto items = doc.find("items");
+  if (items == doc.end() || items->is_null()) return pods;
+  if (!items->is_array()) return Error::runtime("the PodList's items is not a list");
+  for (size_t i = 0; i < items->size(); ++i) {
+    auto pod = podFromDoc((*items)[i]);
+    if (!pod) {
+      return std::move(pod).takeError().context("item " + std::to_string(i) + " of the PodList");
+    }
+    pods.push_back(std::move(*pod));
+  }
+  return pods;
 }
 
 std::optional<std::string> skipReason(const Pod& pod) {

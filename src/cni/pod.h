@@ -18,10 +18,17 @@ struct Pod {
   std::map<std::string, std::string> annotations;
   std::vector<std::string> containers;      // spec.containers[].name
   std::vector<std::string> initContainers;  // spec.initContainers[].name
+  std::string nodeName;                     // spec.nodeName
+  bool hostNetwork = false;                 // spec.hostNetwork
+  std::string phase;                        // status.phase
+  std::vector<std::string> ips;             // status.podIPs[].ip (as the API writes them)
 
   // Parses the JSON body of GET /api/v1/namespaces/{ns}/pods/{name}. Errors (kRuntime) say which
   // part of the object is malformed; missing lists and annotations are simply empty.
   static Result<Pod> fromJson(std::string_view body);
+  // Parses a PodList (GET /api/v1/pods?...): every item as fromJson would. An item that does
+  // not parse is an error naming it: the caller must not act on a partial view.
+  static Result<std::vector<Pod>> listFromJson(std::string_view body);
 };
 
 inline constexpr const char* kSidecarInjectedAnnotation = "kuma.io/sidecar-injected";

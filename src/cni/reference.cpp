@@ -90,6 +90,15 @@ constexpr SettingRow kInstallerEnv[] = {
     {"READY_FILE", "/tmp/ready", "ours (Kuma hard-codes it): the readiness probe file"},
     {"CNI_CONF_WAIT_TIMEOUT", "300",
      "ours: seconds to wait for the primary configuration in chained mode"},
+    {"REPAIR_ENABLED", "true",
+     "ours: race repair, installing missing interception in this node's meshed pods in place"},
+    {"REPAIR_INTERVAL", "10s",
+     "ours: time between repair passes (100ms to 24h: a number with ms, s or m, or seconds)"},
+    {"REPAIR_MAX_PER_INTERVAL", "20", "ours: at most this many repairs per pass"},
+    {"NODE_NAME", "(none)",
+     "ours: this node's name, from the downward API (spec.nodeName); repair is off without it"},
+    {"METRICS_ADDR", "127.0.0.1:15014",
+     "ours: the Prometheus text endpoint, HOST:PORT or [IPv6]:PORT; empty: none"},
 };
 
 bool isProse(std::string_view v) {

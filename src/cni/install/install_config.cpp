@@ -30,6 +30,33 @@ const char* defaultNetworkConfigTemplate() {
 })";
 }
 
+Result<std::chrono::milliseconds> parseDuration(const std::string& name, const std::string& text,
+                                                std::chrono::milliseconds min,
+                                                std::chrono::milliseconds max) {
+  auto bad = [&] {
+    return Error::config(name + ": " + quoteForMessage(text) + " is not a duration between " +
+                         std::to_string(min.count()) + "ms and " +
+                         std::to_string(max.count() / 1000) +
+                         "s (a number with ms, s or m, or a number of seconds)");
+  };
+  long long n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || ptr == text.data() || n < 0 || n > 86400000) return bad();
+  std::string_view unit(ptr, static_cast<size_t>(text.data() + text.size() - ptr));
+  std::chrono::milliseconds d;
+  if (unit == "ms") {
+    d = std::chrono::milliseconds(n);
+  } else if (unit == "s" || unit.empty()) {
+    d = std::chrono::seconds(n);
+  } else if (unit == "m") {
+    d = std::chrono::minutes(n);
+  } else {
+    return bad();
+  }
+  if (d < min || d > max) return bad();
+  return d;
+}
+
 Result<InstallConfig> installConfigFromEnv(const EnvLookup& env) {
   InstallConfig c;
   std::vector<std::string> problems;
@@ -123,6 +150,31 @@ Result<InstallConfig> installConfigFromEnv(const EnvLookup& env) {
   path("CNI_PLUGIN_SOURCE", c.pluginSource);
   path("READY_FILE", c.readyFile);
   seconds("CNI_CONF_WAIT_TIMEOUT", c.confWaitTimeout, 0);
+  boolean("REPAIR_ENABLED", c.repairEnabled);
+  if (auto v = env("REPAIR_INTERVAL"); v && !v->empty()) {
+    auto d = parseDuration("REPAIR_INTERVAL", *v, std::chrono::milliseconds(100),
+                           std::chrono::hours(24));
+    if (d) {
+      c.repairInterval = *d;
+    } else {
+      problems.push_back(d.error().message());
+    }
+  }
+  if (auto v = env("REPAIR_MAX_PER_INTERVAL"); v && !v->empty()) {
+    unsigned n = 0;
+    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || ptr != v->data() + v->size() || n == 0 || n > 10000) {
+      problems.push_back("REPAIR_MAX_PER_INTERVAL: " + quoteForMessage(*v) +
+                         " is not a number between 1 and 10000");
+    } else {
+      c.repairMaxPerPass = n;
+    }
+  }
+  str("NODE_NAME", c.nodeName);
+  if (!c.nodeName.empty() && !isValidObjectName(c.nodeName)) {
+    problems.push_back("NODE_NAME: " + quoteForMessage(c.nodeName) + " is not a node name");
+  }
+  if (auto v = env("METRICS_ADDR"); v) c.metricsAddr = *v;  // set and empty: no endpoint
   if (!problems.empty()) return Error::config(join(problems, "; "));
   return c;
 }

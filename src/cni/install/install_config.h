@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ struct InstallConfig {
   std::string pluginSource = "/proc/self/exe";  // CNI_PLUGIN_SOURCE
   std::string readyFile = "/tmp/ready";         // READY_FILE
   std::chrono::seconds confWaitTimeout{300};    // CNI_CONF_WAIT_TIMEOUT
+  // Race repair (cni/install/repair.h):
+  bool repairEnabled = true;                        // REPAIR_ENABLED
+  std::chrono::milliseconds repairInterval{10000};  // REPAIR_INTERVAL ("10s", "200ms", "1m")
+  uint32_t repairMaxPerPass = 20;                   // REPAIR_MAX_PER_INTERVAL
+  std::string nodeName;                             // NODE_NAME (downward API)
+  std::string metricsAddr = "127.0.0.1:15014";      // METRICS_ADDR ("" = no endpoint)
 
   // Host path of the kubeconfig, as the plugin (running on the host) sees it.
   std::string kubeconfigHostPath() const;
@@ -42,6 +49,12 @@ struct InstallConfig {
 
 // Reads and validates every variable; all problems are reported together (kConfig).
 Result<InstallConfig> installConfigFromEnv(const EnvLookup& env);
+
+// A duration as Kubernetes manifests write them: a number with the unit ms, s or m, or a bare
+// number of seconds. kConfig error naming `name` when malformed or outside [min, max].
+Result<std::chrono::milliseconds> parseDuration(const std::string& name, const std::string& text,
+                                                std::chrono::milliseconds min,
+                                                std::chrono::milliseconds max);
 
 // Kuma's fallback network configuration template.
 const char* defaultNetworkConfigTemplate();

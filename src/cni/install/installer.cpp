@@ -168,6 +168,12 @@ Result<Installer> Installer::make(InstallConfig cfg) {
   return Installer(std::move(cfg), std::move(tmpl));
 }
 
+Result<NetConf> Installer::pluginNetConf() const {
+  auto doc = nlohmann::json::parse(plugin_.dump());
+  if (!doc.contains("cniVersion")) doc["cniVersion"] = "1.0.0";
+  return parseNetConf(doc).context("CNI_NETWORK_CONFIG");
+}
+
 Status Installer::installBinaries() {
   std::vector<std::string> failures;
   for (const auto& dir : cfg_.binDirs) {

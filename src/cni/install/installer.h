@@ -29,6 +29,7 @@
 
 #include "base/result.h"
 #include "cni/install/install_config.h"
+#include "cni/net_conf.h"
 
 namespace kt::cni {
 
@@ -46,6 +47,9 @@ class Installer {
   Status uninstall();
 
   const InstallConfig& config() const { return cfg_; }
+  // Our network configuration entry parsed as the plugin parses it (net_conf.h), for the
+  // repair loop to decide and configure like ADD.
+  Result<NetConf> pluginNetConf() const;
 
  private:
   Installer(InstallConfig cfg, nlohmann::ordered_json plugin)

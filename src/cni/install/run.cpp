@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -20,6 +21,8 @@
 #include "cni/entry.h"
 #include "cni/files.h"
 #include "cni/install/installer.h"
+#include "cni/install/metrics.h"
+#include "cni/install/repair.h"
 #include "sys/fd.h"
 
 namespace kt::cni {
@@ -44,8 +47,11 @@ Status touch(const std::string& path) {
 
 // Runs until a termination signal: re-chains on file changes (inotify) and every
 // checkInterval (in case inotify misses a change, e.g. on some bind mounts), refreshes the
-// kubeconfig every tokenRefreshInterval. Returns the signal number or an error.
-Result<int> watch(Installer& installer, int signalFd) {
+// kubeconfig every tokenRefreshInterval, runs a repair pass every repairInterval (when
+// `repairer` is set; backing off while the pod list fails). Returns the signal number or an
+// error. Serves the metrics endpoint when `metrics` is set.
+Result<int> watch(Installer& installer, Repairer* repairer, const MetricsListener* metrics,
+                  int signalFd) {
   const auto& cfg = installer.config();
   sys::Fd inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (!inotify) return Error::system("inotify_init1", errno);
@@ -56,18 +62,30 @@ Result<int> watch(Installer& installer, int signalFd) {
   }
   auto nextCheck = Clock::now() + cfg.checkInterval;
   auto nextRefresh = Clock::now() + cfg.tokenRefreshInterval;
+  auto nextRepair = Clock::now();  // the first pass right away
+  uint32_t listFailures = 0;
   bool ready = true;
   for (;;) {
     auto wake = std::min(nextCheck, nextRefresh);
+    if (repairer) wake = std::min(wake, nextRepair);
     auto waitMs = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
-    pollfd fds[2] = {{signalFd, POLLIN, 0}, {inotify.get(), POLLIN, 0}};
-    int n = ::poll(fds, 2, static_cast<int>(std::max<int64_t>(0, waitMs.count())));
+    pollfd fds[3] = {{signalFd, POLLIN, 0},
+                     {inotify.get(), POLLIN, 0},
+                     {metrics ? metrics->fd() : -1, POLLIN, 0}};
+    int n = ::poll(fds, 3, static_cast<int>(std::max<int64_t>(0, waitMs.count())));
     if (n < 0 && errno != EINTR) return Error::system("poll", errno);
     if (n > 0 && (fds[0].revents & POLLIN)) {
       signalfd_siginfo info{};
       if (::read(signalFd, &info, sizeof info) == sizeof info) {
         return static_cast<int>(info.ssi_signo);
       }
+    }
+    if (n > 0 && metrics && (fds[2].revents & POLLIN)) {
+      MetricsSnapshot snap;
+      snap.ready = ready;
+      snap.repairEnabled = repairer != nullptr;
+      if (repairer) snap.repair = repairer->stats();
+      metrics->serveOne(renderMetrics(snap));
     }
     bool changed = false;
     if (n > 0 && (fds[1].revents & POLLIN)) {
@@ -87,6 +105,20 @@ Result<int> watch(Installer& installer, int signalFd) {
         ready = false;
       } else if (!ready) {
         if (auto t = touch(cfg.readyFile); t) ready = true;
+      }
+    }
+    if (repairer && now >= nextRepair) {
+      auto s = repairer->reconcileOnce();
+      if (!s) {
+        // The API server is down or refuses: wait longer each time (up to the pod back-off's
+        // ceiling); the installer stays ready, chaining does not depend on it.
+        ++listFailures;
+        auto wait = podBackoff(cfg.repairInterval, listFailures);
+        spdlog::error("{}; next pass in {} ms", s.error().message(), wait.count());
+        nextRepair = Clock::now() + wait;
+      } else {
+        listFailures = 0;
+        nextRepair = Clock::now() + cfg.repairInterval;
       }
     }
     if (now >= nextRefresh) {
@@ -154,7 +186,34 @@ int runInstaller() {
   spdlog::info("kuma-cni is installed; readiness file {}", cfg->readyFile);
   if (!cfg->sleep) return kExitOk;
 
-  auto stopped = watch(*installer, signalFd.get());
+  std::optional<Repairer> repairer;
+  if (cfg->repairEnabled) {
+    auto plugin = installer->pluginNetConf();
+    auto made = plugin ? Repairer::make(*cfg, std::move(*plugin))
+                       : Result<Repairer>(std::move(plugin).takeError());
+    if (made) {
+      repairer.emplace(std::move(*made));
+      spdlog::info("race repair: every {} ms for the pods of node {}", cfg->repairInterval.count(),
+                   cfg->nodeName);
+    } else {
+      // Chaining works without it; say loudly that the safety net is off.
+      spdlog::warn("race repair is off: {}{}", made.error().message(),
+                   made.error().hint().empty() ? "" : " (hint: " + made.error().hint() + ")");
+    }
+  }
+  std::optional<MetricsListener> metrics;
+  if (!cfg->metricsAddr.empty()) {
+    auto listening = MetricsListener::listen(cfg->metricsAddr);
+    if (listening) {
+      metrics.emplace(std::move(*listening));
+      spdlog::info("metrics on http://{}/metrics", cfg->metricsAddr);
+    } else {
+      // Observability only: the node keeps being served without it.
+      spdlog::error("no metrics endpoint: {}", listening.error().message());
+    }
+  }
+  auto stopped = watch(*installer, repairer ? &*repairer : nullptr, metrics ? &*metrics : nullptr,
+                       signalFd.get());
   if (!stopped) {
     spdlog::error("watch loop: {}", stopped.error().message());
     int code = cleanup(kExitLoop);

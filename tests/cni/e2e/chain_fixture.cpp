@@ -65,14 +65,31 @@ ChainFixture::ChainFixture(const std::string& cniVersion, const json& kumaConf) 
                      kuma}}};
   runtime_ = std::make_unique<CniRuntime>(
       conflist, std::vector<std::string>{*tmp_ / "bin", "/usr/lib/cni"}, node_->fd());
+  json plain = conflist;
+  plain["plugins"].erase(plain["plugins"].size() - 1);
+  plainRuntime_ = std::make_unique<CniRuntime>(
+      plain, std::vector<std::string>{*tmp_ / "bin", "/usr/lib/cni"}, node_->fd());
   ok_ = true;
 }
 
 ChainFixture::~ChainFixture() {
   // Pods are removed by their owners; deleting the node namespace removes the bridge.
   runtime_.reset();
+  plainRuntime_.reset();
   api_.reset();
   node_.reset();
+}
+
+json ChainFixture::kumaConf(const json& prevResult) const {
+  return {{"cniVersion", "1.0.0"},
+          {"name", "kt-cni-test"},
+          {"type", "kuma-cni"},
+          {"log_level", "debug"},
+          {"log_file", *tmp_ / "kuma-cni.log"},
+          {"lock_dir", *tmp_ / "locks"},
+          {"state_dir", *tmp_ / "state"},
+          {"kubernetes", {{"kubeconfig", *tmp_ / "kubeconfig"}}},
+          {"prevResult", prevResult}};
 }
 
 ChainFixture::Pod ChainFixture::pod(const std::string& k8sNamespace, const std::string& name) {

@@ -28,6 +28,12 @@ class ChainFixture {
 
   ApiStub& api() { return *api_; }
   CniRuntime& runtime() { return *runtime_; }
+  // The same chain without kuma-cni: a pod attached while kuma-cni was not chained yet.
+  CniRuntime& runtimeWithoutKuma() { return *plainRuntime_; }
+  const Pki& pki() const { return *pki_; }
+  // kuma-cni's own configuration (as the runtime passes it) with `prevResult`, for invoking
+  // the plugin alone.
+  nlohmann::json kumaConf(const nlohmann::json& prevResult) const;
   const TempDir& tmp() const { return *tmp_; }
   const Netns& node() const { return *node_; }
   std::string kumaLog() const { return slurp(*tmp_ / "kuma-cni.log"); }
@@ -48,6 +54,7 @@ class ChainFixture {
   std::unique_ptr<Netns> node_;
   std::unique_ptr<ApiStub> api_;
   std::unique_ptr<CniRuntime> runtime_;
+  std::unique_ptr<CniRuntime> plainRuntime_;
   std::string subnetPrefix_;
   int pods_ = 0;
 };

@@ -155,15 +155,7 @@ TEST_P(Injected, ParallelAddsForOnePodEndInOneRuleset) {
   auto add = f_->runtime().add(pod.attachment);
   ASSERT_TRUE(add.ok) << add.describe();
   // Then five more kuma-cni ADDs at once, as a runtime retrying could produce.
-  json conf = {{"cniVersion", "1.0.0"},
-               {"name", "kt-cni-test"},
-               {"type", "kuma-cni"},
-               {"log_level", "debug"},
-               {"log_file", f_->tmp() / "kuma-cni.log"},
-               {"lock_dir", f_->tmp() / "locks"},
-               {"state_dir", f_->tmp() / "state"},
-               {"kubernetes", {{"kubeconfig", f_->tmp() / "kubeconfig"}}},
-               {"prevResult", add.result}};
+  json conf = f_->kumaConf(add.result);
   std::vector<PluginCall> calls(5);
   std::vector<std::thread> threads;
   for (auto& c : calls)

@@ -7,7 +7,10 @@ certificate signed by --client-ca. Per-pod behaviour comes from <fixtures>/<ns>/
 (JSON): {"fail_first": N, "fail_status": 500, "delay_ms": M, "status": S, "stream": "chunks" |
 "trickle", "chunk_size": C}. "stream" answers 200 and never finishes: "chunks" sends small chunks
 as fast as the client reads them, "trickle" announces a large Content-Length and sends a byte at a time.
-"chunk_size" sends the pod in the chunked transfer coding, C bytes per chunk. Every request is
+"chunk_size" sends the pod in the chunked transfer coding, C bytes per chunk.
+Also serves GET /api/v1/pods?fieldSelector=spec.nodeName=<node> (the selector URL-encoded or
+not): a PodList of every fixture whose spec.nodeName is <node>; <fixtures>/_list.behaviour takes
+"fail_first", "fail_status" and "status" as above. Every request is
 appended to --log as one JSON line (path, status, whether the token matched; never the token).
 Prints "PORT <n>" on stdout once listening. Stops on SIGTERM.
 """
@@ -23,6 +26,7 @@ import threading
 import time
 
 POD_PATH = re.compile(r"^/api/v1/namespaces/([a-z0-9.-]+)/pods/([a-z0-9.-]+)$")
+LIST_PATH = re.compile(r"^/api/v1/pods\?fieldSelector=spec\.nodeName(?:=|%3D)([a-z0-9.-]+)$")
 
 
 def main():
@@ -66,6 +70,9 @@ def main():
             if not token_ok:
                 self.record(401, False)
                 return self.reply(401, {"kind": "Status", "code": 401, "reason": "Unauthorized"})
+            lm = LIST_PATH.match(self.path)
+            if lm:
+                return self.list_pods(lm.group(1), token_ok)
             m = POD_PATH.match(self.path)
             if not m:
                 self.record(404, token_ok)
@@ -99,6 +106,37 @@ def main():
             if behaviour.get("chunk_size"):
                 return self.reply_chunked(pod, behaviour["chunk_size"])
             self.reply(200, pod)
+
+        def list_pods(self, node, token_ok):
+            behaviour = {}
+            path = os.path.join(args.fixtures, "_list.behaviour")
+            if os.path.exists(path):
+                with open(path) as f:
+                    behaviour = json.load(f)
+            with lock:
+                counts["_list"] = counts.get("_list", 0) + 1
+                n = counts["_list"]
+            status = 200
+            if n <= behaviour.get("fail_first", 0):
+                status = behaviour.get("fail_status", 500)
+            elif "status" in behaviour:
+                status = behaviour["status"]
+            self.record(status, token_ok)
+            if status != 200:
+                return self.reply(status, {"kind": "Status", "code": status})
+            items = []
+            for ns in sorted(os.listdir(args.fixtures)):
+                d = os.path.join(args.fixtures, ns)
+                if not os.path.isdir(d):
+                    continue
+                for name in sorted(os.listdir(d)):
+                    if not name.endswith(".json"):
+                        continue
+                    with open(os.path.join(d, name)) as f:
+                        pod = json.load(f)
+                    if pod.get("spec", {}).get("nodeName") == node:
+                        items.append(pod)
+            self.reply(200, {"kind": "PodList", "apiVersion": "v1", "items": items})
 
         def stream(self, kind):
             self.send_response(200)

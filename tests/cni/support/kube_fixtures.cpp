@@ -143,6 +143,10 @@ void ApiStub::setBehaviour(const std::string& ns, const std::string& name, const
   spit(fixtures_ + "/" + ns + "/" + name + ".behaviour", b.dump());
 }
 
+void ApiStub::setListBehaviour(const json& b) {
+  spit(fixtures_ + "/_list.behaviour", b.dump());
+}
+
 std::vector<json> ApiStub::requests() const {
   std::vector<json> out;
   std::istringstream in(slurp(log_));

@@ -60,6 +60,8 @@ class ApiStub {
   void addPod(const nlohmann::json& pod);  // by metadata.namespace / metadata.name
   // Behaviour file for one pod: fail_first, fail_status, delay_ms, status.
   void setBehaviour(const std::string& ns, const std::string& name, const nlohmann::json& b);
+  // Behaviour of the node pod list (fail_first, fail_status, status).
+  void setListBehaviour(const nlohmann::json& b);
   // The request log: one object per request (path, status, token_ok).
   std::vector<nlohmann::json> requests() const;
 

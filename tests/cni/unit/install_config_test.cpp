@@ -66,3 +66,58 @@ TEST(InstallConfig, ReportsEveryProblem) {
 
 }  // namespace
 }  // namespace kt::cni
+
+namespace kt::cni {
+namespace {
+
+TEST(InstallConfigRepair, DefaultsAndOverrides) {
+  auto d = installConfigFromEnv(envOf({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}}));
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  EXPECT_TRUE(d->repairEnabled);
+  EXPECT_EQ(d->repairInterval, std::chrono::seconds(10));
+  EXPECT_EQ(d->repairMaxPerPass, 20u);
+  EXPECT_EQ(d->nodeName, "");
+  EXPECT_EQ(d->metricsAddr, "127.0.0.1:15014");
+
+  std::map<std::string, std::string> vars = {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
+                                             {"REPAIR_ENABLED", "false"},
+                                             {"REPAIR_INTERVAL", "250ms"},
+                                             {"REPAIR_MAX_PER_INTERVAL", "3"},
+                                             {"NODE_NAME", "node-1.example"},
+                                             {"METRICS_ADDR", ""}};
+  auto c = installConfigFromEnv(envOf(vars));
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_FALSE(c->repairEnabled);
+  EXPECT_EQ(c->repairInterval, std::chrono::milliseconds(250));
+  EXPECT_EQ(c->repairMaxPerPass, 3u);
+  EXPECT_EQ(c->nodeName, "node-1.example");
+  EXPECT_EQ(c->metricsAddr, "");
+}
+
+TEST(InstallConfigRepair, RejectsBadValuesTogether) {
+  std::map<std::string, std::string> vars = {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
+                                             {"REPAIR_INTERVAL", "50ms"},
+                                             {"REPAIR_MAX_PER_INTERVAL", "0"},
+                                             {"NODE_NAME", "Not_A_Node"}};
+  auto c = installConfigFromEnv(envOf(vars));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message().find("REPAIR_INTERVAL"), std::string::npos);
+  EXPECT_NE(c.error().message().find("REPAIR_MAX_PER_INTERVAL"), std::string::npos);
+  EXPECT_NE(c.error().message().find("NODE_NAME"), std::string::npos);
+}
+
+TEST(InstallConfigRepair, Durations) {
+  using std::chrono::milliseconds;
+  auto parse = [](const std::string& t) {
+    return parseDuration("X", t, milliseconds(100), milliseconds(86400000));
+  };
+  EXPECT_EQ(parse("10s").value(), milliseconds(10000));
+  EXPECT_EQ(parse("10").value(), milliseconds(10000));
+  EXPECT_EQ(parse("200ms").value(), milliseconds(200));
+  EXPECT_EQ(parse("2m").value(), milliseconds(120000));
+  for (std::string bad : {"", "s", "-1s", "1h", "1.5s", "10 s", "99ms", "2000m"})
+    EXPECT_FALSE(parse(bad).ok()) << bad;
+}
+
+}  // namespace
+}  // namespace kt::cni

@@ -61,3 +61,38 @@ TEST(Pod, RejectsMalformedObjects) {
 
 }  // namespace
 }  // namespace kt::cni
+
+namespace kt::cni {
+namespace {
+
+TEST(PodList, ParsesEveryItemWithNodeAndAddresses) {
+  auto list = Pod::listFromJson(R"({"kind":"PodList","apiVersion":"v1","items":[
+    {"metadata":{"name":"a","namespace":"x"},"spec":{"nodeName":"n1","containers":[]},
+     "status":{"phase":"Running","podIPs":[{"ip":"10.0.0.5"},{"ip":"fd00::5"}]}},
+    {"metadata":{"name":"b","namespace":"y"},"spec":{"nodeName":"n1","hostNetwork":true}}]})");
+  ASSERT_TRUE(list.ok()) << list.error().message();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].ns, "x");
+  EXPECT_EQ((*list)[0].nodeName, "n1");
+  EXPECT_EQ((*list)[0].phase, "Running");
+  EXPECT_EQ((*list)[0].ips, (std::vector<std::string>{"10.0.0.5", "fd00::5"}));
+  EXPECT_FALSE((*list)[0].hostNetwork);
+  EXPECT_TRUE((*list)[1].hostNetwork);
+  EXPECT_TRUE((*list)[1].ips.empty());
+
+  auto empty = Pod::listFromJson(R"({"kind":"PodList","items":null})");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(PodList, RejectsAPartialView) {
+  for (const char* bad :
+       {R"({"kind":"Pod","items":[]})", R"({"kind":"PodList","items":{}})",
+        R"({"kind":"PodList","items":[{"metadata":1}]})",
+        R"({"kind":"PodList","items":[{"metadata":{},"status":{"podIPs":[{}]}}]})", "[]", "{"}) {
+    EXPECT_FALSE(Pod::listFromJson(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace kt::cni
