@@ -174,7 +174,7 @@ TEST(EbpfPlan, AddressFlagsAreClosedOverContainingPrefixes) {
 }
 
 TEST(EbpfPlan, ManyCidrsCloseQuickly) {
-  // 10 000 excluded prefixes (issue 6's bound) are planned in O(n log n).
+  // 10 000 excluded prefixes (the configuration's bound) are planned in O(n log n).
   std::vector<AddrPlan> in;
   for (int i = 0; i < 10000; ++i) {
     IpAddress a = IpAddress::v4(10, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i), 0);

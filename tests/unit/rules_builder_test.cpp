@@ -1,5 +1,6 @@
-// The rule builder against Kuma's layout (../shared/reference/kuma.md section 3.1): which rules
-// exist, in which chain, in which order, for which family.
+// The rule builder against Kuma's layout (the nat, raw and mangle rules that Kuma's own
+// transparent proxy installs): which rules exist, in which chain, in which order, for which
+// family.
 #include <gtest/gtest.h>
 
 #include <algorithm>
