@@ -47,7 +47,7 @@ TEST(NftRejectedCli, TableOwnedByAnotherProgramIsLeftAloneAndNamed) {
   KT_REQUIRE_ROOT();
   auto ns = ScratchNetns::make("nftown");
   ASSERT_TRUE(ns.ok()) << ns.error().message();
-  ASSERT_TRUE((*ns)->addIpv6Link().ok());
+  ASSERT_TRUE((*ns)->addIpv6Interface().ok());
   ASSERT_TRUE(loadForeignState(**ns, kNft).ok());
   auto owner = std::make_unique<Result<NftSocket>>(ownTable(**ns));
   ASSERT_TRUE(owner->ok()) << owner->error().message();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "iptables/builder.h"
+#include "support/literals.h"
 
 namespace kt::rules {
 namespace {
@@ -15,12 +16,8 @@ namespace {
 using config::Config;
 using config::Facts;
 
-IpAddress ip(const char* s) {
-  return *IpAddress::parse(s);
-}
-Cidr cidr(const char* s) {
-  return *Cidr::parse(s);
-}
+using testing::cidr;
+using testing::ip;
 
 // Tags of a chain's rules in order; rules tagged for one family get "@4" / "@6".
 std::vector<std::string> tags(const Model& m, ChainId id) {
