@@ -78,7 +78,7 @@ const std::vector<Format>& formats() {
 }
 
 std::vector<std::string> goldenFiles(const std::string& extension) {
-  return golden::filesEndingWith(std::string(KT_GOLDEN_DIR) + "/expected", "." + extension);
+  return golden::filesEndingWith(KT_GOLDEN_DIR "/expected", "." + extension);
 }
 
 std::vector<std::string> allGoldenFiles() {
@@ -95,7 +95,7 @@ TEST_P(GoldenValidation, AcceptedByTheKernel) {
   KT_REQUIRE_ROOT();
   const std::string file = GetParam();
   bool readable = false;
-  std::string text = golden::readFile(std::string(KT_GOLDEN_DIR) + "/expected/" + file, &readable);
+  std::string text = golden::readFile(KT_GOLDEN_DIR "/expected/" + file, &readable);
   ASSERT_TRUE(readable) << file;
   auto ns = ScratchNetns::make("gold");
   ASSERT_TRUE(ns.ok()) << ns.error().message();

@@ -5,24 +5,27 @@
 
 namespace kt::testing {
 
-Cidr cidr(const char* text) {
-  auto c = Cidr::parse(text);
-  if (!c.ok()) {
-    std::fprintf(stderr, "bad prefix literal in a test: %s: %s\n", text,
-                 c.error().message().c_str());
+namespace {
+
+template <class T>
+T parseLiteral(const char* what, const char* text) {
+  auto v = T::parse(text);
+  if (!v.ok()) {
+    std::fprintf(stderr, "bad %s literal in a test: %s: %s\n", what, text,
+                 v.error().message().c_str());
     std::abort();
   }
-  return *c;
+  return *v;
+}
+
+}  // namespace
+
+Cidr cidr(const char* text) {
+  return parseLiteral<Cidr>("prefix", text);
 }
 
 IpAddress ip(const char* text) {
-  auto a = IpAddress::parse(text);
-  if (!a.ok()) {
-    std::fprintf(stderr, "bad address literal in a test: %s: %s\n", text,
-                 a.error().message().c_str());
-    std::abort();
-  }
-  return *a;
+  return parseLiteral<IpAddress>("address", text);
 }
 
 }  // namespace kt::testing
