@@ -4,9 +4,13 @@
 #   cni:  the CNI DaemonSet image: /opt/cni/bin/kuma-cni (the plugin) and /install-cni (installer).
 # Runtime stages are FROM scratch: the binary, its shared libraries, the BPF objects (in
 # /usr/lib/kuma-tproxy/bpf, for --ebpf-programs-source-path) and (init) the
-# iptables user tools. No shell, no package manager. scripts/build-images.sh builds both with buildah.
+# iptables user tools. No shell, no package manager. scripts/build-images.sh builds both with buildah;
+# `docker build -t kuma-tproxy-init:dev .` and `docker build --target cni -t kuma-tproxy-cni:dev .`
+# build the same images with Docker (pulling the base from Docker Hub).
 
-FROM debian:bookworm-slim AS build
+# The base is pinned to an exact Debian point release (12.11); scripts/build-images.sh reads this
+# line and, offline, builds an image of that name with debootstrap from the Debian mirror.
+FROM debian:12.11-slim AS build
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       build-essential cmake pkg-config clang llvm bpftool \

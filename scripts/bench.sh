@@ -47,7 +47,8 @@
 # flags of the base config), CONN_REPS (7), CONN_COUNT (20000), IPERF_REPS (5), IPERF_T
 # (seconds per iperf3 run, 3), SKIP_APPLY=1, SKIP_DATAPATH=1, ROWS, BUILD_DIR (build), JOBS,
 # KUMA_SKIP_DEPS=1, OUT (raw samples TSV; default a temporary file, removed).
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 cd "$(dirname "$0")/.."
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -114,14 +115,9 @@ log() { echo "bench.sh: $*" >&2; }
 
 # --- build -------------------------------------------------------------------------------------
 scripts/install-deps.sh
-if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-log "building kuma-tproxy, kt-e2e and kt-bench"
-if ! build_log=$(cmake --build "$BUILD_DIR" -j "$JOBS" --target kuma-tproxy kt-e2e kt-bench 2>&1); then
-  echo "$build_log" >&2
-  exit 1
-fi
+# shellcheck source=scripts/lib/build.sh
+source scripts/lib/build.sh
+build_targets bench.sh kuma-tproxy kt-e2e kt-bench
 
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 if [[ -z $CG2 ]]; then

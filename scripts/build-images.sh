@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Builds the init image and the CNI image from the Dockerfile with buildah, with no registry:
-# the base image debian:bookworm-slim is made once from the Debian mirror with debootstrap and
-# committed locally (cached in buildah's storage), then `buildah bud --pull-never` builds the
-# Dockerfile's targets against it. Prints the image sizes.
+# the base image the Dockerfile names (an exact Debian point release, e.g. debian:12.11-slim) is
+# made once from the Debian mirror with debootstrap and committed locally under that name
+# (cached in buildah's storage), then `buildah bud --pull-never` builds the Dockerfile's targets
+# against it. Prints the image names and sizes.
 #
-# usage: scripts/build-images.sh            (root; TAG defaults to dev)
-set -euo pipefail
+# Tags: kuma-tproxy-init:<version> and kuma-tproxy-cni:<version> (the project version of
+# CMakeLists.txt, what deploy/ refers to) plus :dev on the same images. TAG=x builds only :x.
+#
+# usage: scripts/build-images.sh            (root)
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 cd "$(dirname "$0")/.."
 
-TAG=${TAG:-dev}
-BASE=debian:bookworm-slim
+VERSION=$(sed -n 's/^project(kuma-tproxy VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+EXTRA_TAG=""
+if [[ -z ${TAG:-} ]]; then TAG=$VERSION EXTRA_TAG=dev; fi
+BASE=$(sed -n 's/^FROM \([^ ]*\) AS build$/\1/p' Dockerfile)
 INIT_IMAGE=${INIT_IMAGE:-kuma-tproxy-init:$TAG}
 CNI_IMAGE=${CNI_IMAGE:-kuma-tproxy-cni:$TAG}
 export BUILDAH_ISOLATION=chroot
@@ -21,6 +28,7 @@ for tool in buildah debootstrap; do
 done
 [[ $(id -u) -eq 0 ]] || { log "needs root (buildah storage and debootstrap)"; exit 1; }
 
+[[ -n $BASE ]] || { log "no 'FROM ... AS build' line in the Dockerfile"; exit 1; }
 if buildah inspect --type image "$BASE" >/dev/null 2>&1; then
   log "base image $BASE: cached"
 else
@@ -28,11 +36,15 @@ else
   rootfs=$(mktemp -d /tmp/kt-base-rootfs.XXXXXX)
   ctr=""
   cleanup() {
-    [[ -n "$ctr" ]] && buildah rm "$ctr" >/dev/null 2>&1 || true
+    if [[ -n "$ctr" ]]; then buildah rm "$ctr" >/dev/null 2>&1 || true; fi
     rm -rf "$rootfs"
   }
   trap cleanup EXIT
   debootstrap --variant=minbase bookworm "$rootfs" >&2
+  # The name promises a point release; the mirror decides what debootstrap installs.
+  release=$(cat "$rootfs/etc/debian_version")
+  [[ $BASE == *":$release-"* ]] ||
+    log "warning: the mirror installed Debian $release, but the Dockerfile pins $BASE"
   # Keep the base small and reproducible: no apt lists or caches, no docs.
   rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/usr/share/doc/*
   ctr=$(buildah from scratch)
@@ -50,9 +62,11 @@ for target in init cni; do
   [[ $target == cni ]] && image=$CNI_IMAGE
   log "building target $target as $image"
   buildah bud --pull-never --layers -q --target "$target" -t "$image" -f Dockerfile . >&2
+  [[ -z $EXTRA_TAG ]] || buildah tag "$image" "${image%:*}:$EXTRA_TAG"
 done
 
-# Machine output: one line per image with its uncompressed size.
+# Machine output: one line per image name with its uncompressed size.
 for image in "$INIT_IMAGE" "$CNI_IMAGE"; do
   echo "$image $(buildah images --format '{{.Size}}' "$image" | head -n1)"
+  [[ -z $EXTRA_TAG ]] || echo "${image%:*}:$EXTRA_TAG $(buildah images --format '{{.Size}}' "$image" | head -n1)"
 done

@@ -16,8 +16,28 @@
 # --ebpf-bpffs-path (and --ebpf-instance-ip 10.0.0.1), and removes every program and pin at the end.
 # Environment: BUILD_DIR (default build), JOBS (build parallelism, default nproc),
 # KUMA_SKIP_DEPS=1 (skip install-deps.sh).
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 cd "$(dirname "$0")/.."
+
+usage() {
+  cat <<'EOF'
+usage: sudo scripts/demo.sh [install flags...]      e.g.  sudo scripts/demo.sh --backend nftables
+
+Creates a throwaway pod and peer (two network namespaces), runs `kuma-tproxy install` in the pod
+with the flags given (default backend when none), shows where the pod's outbound, inbound and DNS
+traffic goes, runs `kuma-tproxy uninstall`, shows the same traffic going direct, and removes
+everything it created. Needs root. Builds kuma-tproxy and kt-e2e first when needed.
+
+  -h, --help   this text (nothing is built or installed)
+
+Environment: BUILD_DIR (default build), JOBS (build parallelism, default nproc),
+KUMA_SKIP_DEPS=1 (skip scripts/install-deps.sh).
+EOF
+}
+for arg in "$@"; do
+  case $arg in -h | --help) usage; exit 0 ;; esac
+done
 
 if [[ $(id -u) -ne 0 ]]; then
   echo "demo.sh: needs root (network namespaces, netfilter): run it with sudo" >&2
@@ -33,6 +53,8 @@ POD=ktdemo-$$-pod
 PEER=ktdemo-$$-peer
 # shellcheck source=scripts/lib/pod.sh
 source scripts/lib/pod.sh
+# shellcheck source=scripts/lib/build.sh
+source scripts/lib/build.sh
 
 EBPF=0
 for arg in "$@"; do
@@ -68,18 +90,9 @@ step() {
   if [[ -t 1 ]]; then printf '\n\033[1m%s\033[0m\n' "$*"; else printf '\n%s\n' "$*"; fi
 }
 
-# --- dependencies and build (quiet unless something goes wrong) --------------------------------
+# --- dependencies and build (progress shown; the compiler's output only on failure) -------------
 scripts/install-deps.sh
-if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
-  echo "demo.sh: configuring $BUILD_DIR" >&2
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-echo "demo.sh: building kuma-tproxy and kt-e2e" >&2
-if ! build_log=$(cmake --build "$BUILD_DIR" -j "$JOBS" --target kuma-tproxy kt-e2e 2>&1); then
-  echo "$build_log" >&2
-  echo "demo.sh: build failed" >&2
-  exit 1
-fi
+build_targets demo.sh kuma-tproxy kt-e2e
 
 # --- the pod and its peer ----------------------------------------------------------------------
 ebpf_args=()
@@ -132,6 +145,15 @@ install_args=(install --netns "/run/netns/$POD" --kuma-dp-user=5678 --redirect-a
 step "kuma-tproxy ${install_args[*]}"
 if ! "$TPROXY" "${install_args[@]}"; then
   echo "demo.sh: kuma-tproxy install failed (see above)" >&2
+  exit 1
+fi
+# An install can succeed without installing (--dry-run, transparent proxying disabled): what
+# follows would then show direct traffic under the install heading. Ask what is there.
+check_args=(uninstall --dry-run --netns "/run/netns/$POD")
+if ((EBPF)); then check_args+=(--ebpf-bpffs-path "$BPFFS"); fi
+if ! installed=$("$TPROXY" "${check_args[@]}" 2>/dev/null) || [[ -z $installed ]]; then
+  echo "demo.sh: kuma-tproxy install exited 0 but installed nothing in the pod (a --dry-run or" \
+    "a disabling flag among the arguments?): stopping" >&2
   exit 1
 fi
 show

@@ -16,7 +16,8 @@
 # then fix it and copy the input into tests/fuzz/corpus/<target>/ as a regression test (the
 # corpus replay CTest tests run it in every build). Per-target statistics (executions, corpus
 # growth) are appended to build-fuzz/fuzz-stats.txt; docs/fuzz.md records the campaign numbers.
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 cd "$(dirname "$0")/.."
 
 SECONDS_EACH=${1:-60}
@@ -61,7 +62,7 @@ dicts() {
     cli_flags) echo cli_flags ;;
     iptables_save) echo iptables_save ;;
     kubeconfig) echo kubeconfig yaml ;;
-    cni_stdin | conflist | http_response) echo json ;;
+    cni_stdin | conflist | http_response | json_depth) echo json ;;
     *) ;;
   esac
 }

@@ -7,7 +7,8 @@
 # usage: image-rootfs.sh init|cni PREFIX OUT
 #   PREFIX  the CMake install prefix holding bin/kuma-tproxy and lib*/kuma-tproxy/bpf/*.bpf.o
 #   OUT     the directory to fill
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 
 flavor=$1 prefix=$2 out=$3
 mkdir -p "$out"/{usr/bin,usr/sbin,etc,tmp,run,var/run,proc,sys,dev}

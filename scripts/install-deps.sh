@@ -2,7 +2,8 @@
 # Installs every build, test and demo dependency of kuma-tproxy on Debian 12 (bookworm) with apt-get.
 # Idempotent: packages already installed are left alone. Needs root (or sudo).
 # Set KUMA_SKIP_DEPS=1 to skip (for machines prepared another way).
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 
 if [[ "${KUMA_SKIP_DEPS:-0}" == 1 ]]; then
   echo "install-deps: KUMA_SKIP_DEPS=1, skipping" >&2
@@ -21,8 +22,12 @@ packages=(
   iptables nftables iproute2 libcap2-bin procps util-linux kmod
   # CNI tests, images and benchmarks
   containernetworking-plugins openssl python3 iperf3 hyperfine
+  # deploy/ manifests: strict validation against the Kubernetes API models (tests/deploy)
+  python3-yaml python3-kubernetes
   # images (scripts/build-images.sh, scripts/test-images.sh)
   buildah debootstrap
+  # scripts/lint.sh
+  shellcheck
 )
 
 missing=()

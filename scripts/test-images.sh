@@ -21,7 +21,8 @@
 #
 # usage: scripts/test-images.sh   (root; BUILD_DIR defaults to build; SKIP_BUILD=1 [TAG=...] tests
 #                                  existing images instead of building)
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${BUILD_DIR:-build}
@@ -51,6 +52,8 @@ fi
 
 # shellcheck source=scripts/lib/pod.sh
 source scripts/lib/pod.sh
+# shellcheck source=scripts/lib/host.sh
+source scripts/lib/host.sh
 
 CTRS=()
 MOUNTS=()
@@ -79,13 +82,10 @@ if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
 fi
 cmake --build "$BUILD_DIR" -j "$(nproc)" --target kt-e2e kt-cni-run >/dev/null
 
-host_state() {
-  { iptables-nft-save; ip6tables-nft-save; iptables-legacy-save; ip6tables-legacy-save; nft list ruleset; } 2>/dev/null |
-    grep -v '^#' | sha256sum
-}
 HOST_BEFORE=$(host_state)
 
 # Exactly NET_ADMIN and NET_RAW: buildah's default set minus everything else (see README).
+# shellcheck disable=SC2054 # --cap-drop takes one comma-separated list: the commas are meant
 CAPS=(--cap-drop CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_KILL,CAP_NET_BIND_SERVICE,CAP_SETFCAP,CAP_SETGID,CAP_SETPCAP,CAP_SETUID,CAP_SYS_CHROOT
   --cap-add CAP_NET_ADMIN --cap-add CAP_NET_RAW)
 
@@ -111,8 +111,10 @@ run_init() {
 }
 
 descendant_named() {  # descendant_named PID COMM: prints the first descendant of PID named COMM
-  local child
-  for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+  local child children
+  # The children files hold space-separated PIDs on one line; a task may exit while we read.
+  read -r -d "" -a children < <(cat /proc/"$1"/task/*/children 2>/dev/null || true) || true
+  for child in "${children[@]}"; do
     if [[ $(cat "/proc/$child/comm" 2>/dev/null) == "$2" ]]; then
       echo "$child"
       return 0

@@ -6,6 +6,7 @@
 # Stages (each one's wall time is printed at the end, also when one fails; docs/development.md
 # keeps the measured table):
 #   install-deps     scripts/install-deps.sh
+#   lint             scripts/lint.sh: shellcheck and the failure-report check of every script
 #   format           clang-format check of every tracked C/C++ file
 #   (background)     scripts/build-images.sh, niced, from the start until the images stage
 #   configure+build  RelWithDebInfo, warnings as errors, everything (build/)
@@ -18,7 +19,8 @@
 # Knobs: JOBS (build parallelism, default nproc), CTEST_JOBS (test parallelism, see below),
 # KT_SKIP_SANITIZERS=1, KT_SANITIZER_LABELS (default unit|kernel), KT_SKIP_IMAGES=1,
 # KT_ALLOW_SKIPS=1.
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${BUILD_DIR:-build}
@@ -177,6 +179,8 @@ asan_tests() {
 }
 
 run_stage "install-deps" scripts/install-deps.sh
+# Seconds: shellcheck and the failure-report check of every script, before the long build.
+run_stage "lint" scripts/lint.sh
 run_stage "format" format_check
 
 images=0

@@ -5,7 +5,8 @@
 # result with `git diff tests/golden/expected` before committing.
 #
 # Usage: scripts/update-golden.sh            (BUILD_DIR defaults to build)
-set -euo pipefail
+# shellcheck source=scripts/lib/errtrap.sh
+source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name command and line
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${BUILD_DIR:-build}

@@ -5,6 +5,7 @@
 // output (dry-run rules, verify differences, version, help).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -18,7 +19,9 @@
 #include "app/install.h"
 #include "app/logging.h"
 #include "app/uninstall.h"
+#include "base/strings.h"
 #include "cni/entry.h"
+#include "cni/reference.h"
 #include "config/cli.h"
 #include "config/input.h"
 #include "version.h"
@@ -30,6 +33,10 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitConfig = 2;
+
+bool startsWithDash(const std::string& arg) {
+  return !arg.empty() && arg[0] == '-';
+}
 
 int exitCodeFor(const kt::Error& e) {
   return e.kind() == kt::ErrorKind::kConfig ? kExitConfig : kExitRuntime;
@@ -86,6 +93,53 @@ void defineWhenParsed(CLI::App* cmd, std::optional<Options>& slot,
   cmd->preparse_callback([cmd, &slot, &filter](std::size_t) { slot.emplace(*cmd, filter); });
 }
 
+constexpr const char* kSubcommands[] = {"install", "verify", "uninstall",
+                                        "version", "cni",    "cni-install"};
+
+// Every long flag `sub` accepts, from a throwaway command with all of them registered (only on
+// the error path: see defineWhenParsed for why a normal run registers fewer).
+std::vector<std::string> flagsOf(const std::string& sub) {
+  CLI::App tmp;
+  std::optional<kt::config::InstallFlags> installFlags;
+  std::optional<UninstallOptions> uninstallOpts;
+  const auto all = kt::config::FlagFilter::all();
+  if (sub == "install" || sub == "verify") installFlags.emplace(tmp, all);
+  if (sub == "uninstall") uninstallOpts.emplace(tmp, all);
+  std::vector<std::string> out;
+  for (const CLI::Option* opt : tmp.get_options())
+    for (const auto& name : opt->get_lnames())
+      out.push_back("--" + name);
+  return out;
+}
+
+// After a parse error: "did you mean ...?" for a misspelled subcommand or long flag.
+void suggestAfterParseError(const std::vector<std::string>& args) {
+  const std::vector<std::string> subs(std::begin(kSubcommands), std::end(kSubcommands));
+  size_t i = 1;
+  // Global options before the subcommand; their separate values are not the subcommand.
+  while (i < args.size() && startsWithDash(args[i])) {
+    bool takesValue = (args[i] == "--log-level" || args[i] == "--log-format");
+    i += takesValue ? 2 : 1;
+  }
+  if (i >= args.size()) return;
+  const std::string& sub = args[i];
+  if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
+    if (auto hint = kt::didYouMean(sub, subs); !hint.empty()) {
+      spdlog::error("unknown command {}{}", kt::quoteForMessage(sub), hint);
+    }
+    return;
+  }
+  const auto flags = flagsOf(sub);
+  for (size_t j = i + 1; j < args.size(); ++j) {
+    if (args[j].rfind("--", 0) != 0 || args[j].size() == 2) continue;
+    std::string name = args[j].substr(0, args[j].find('='));
+    if (std::find(flags.begin(), flags.end(), name) != flags.end()) continue;
+    if (auto hint = kt::didYouMean(name, flags); !hint.empty()) {
+      spdlog::error("unknown flag {} of {}{}", kt::quoteForMessage(name), sub, hint);
+    }
+  }
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> raw(argv, argv + argc);
   std::string prog = raw.empty() ? "kuma-tproxy" : kt::app::programName(raw[0]);
@@ -110,7 +164,16 @@ int run(int argc, char** argv) {
   addLogFlags(cli, logLevel, logFormat);
 
   const auto filter = kt::config::FlagFilter::namedIn(*args);
-  auto* install = cli.add_subcommand("install", "Install the transparent proxy rules");
+  auto* install = cli.add_subcommand(
+      "install",
+      "Install the transparent proxy rules into the network namespace given with --netns, or "
+      "else into the current one (on a host: the host's own traffic)");
+  // Not a configuration setting: a guard of this command only (app/host_namespace.h).
+  bool allowHostNamespace = false;
+  install->add_flag("--allow-host-namespace", allowHostNamespace,
+                    "without --netns, install even when the current namespace looks like a "
+                    "Kubernetes node's (a CNI configuration in /etc/cni/net.d, or named network "
+                    "namespaces in /run/netns); without this flag such an install fails");
   std::optional<kt::config::InstallFlags> installFlags;
   defineWhenParsed(install, installFlags, filter);
   auto* verify = cli.add_subcommand(
@@ -124,12 +187,23 @@ int run(int argc, char** argv) {
   auto* cni = cli.add_subcommand("cni", "Run as the CNI plugin kuma-cni (CNI_* env, stdin)");
   auto* cniInstall =
       cli.add_subcommand("cni-install", "Install kuma-cni on this node and keep it chained");
+  auto* cniReady = cli.add_subcommand(
+      "cni-ready", "Exit 0 when the installer's readiness file ($READY_FILE) exists (probe)");
+  // Neither takes flags: their settings come from the environment and stdin, listed in the help
+  // from the same tables as docs/cni.md.
+  cni->footer("\n" + kt::cni::renderHelp(kt::cni::pluginEnvironment()) + "\n" +
+              kt::cni::renderHelp(kt::cni::networkConfigKeys()) +
+              "\nInvoked as kuma-cni (argv[0]) it is the plugin without this command line.");
+  cniInstall->footer("\n" + kt::cni::renderHelp(kt::cni::installerEnvironment()) +
+                     "\nInvoked as install-cni (argv[0]) it is the installer.");
 
   try {
     cli.parse(static_cast<int>(cargs.size()), cargs.data());
   } catch (const CLI::ParseError& e) {
     // Help is success; any other parse error is bad input.
-    return cli.exit(e) == 0 ? kExitOk : kExitConfig;
+    if (cli.exit(e) == 0) return kExitOk;
+    suggestAfterParseError(*args);
+    return kExitConfig;
   }
 
   if (version->parsed()) {
@@ -139,6 +213,7 @@ int run(int argc, char** argv) {
   // The CNI side configures itself from CNI_* / installer variables (docs/cni.md).
   if (cni->parsed()) return kt::cni::runPlugin();
   if (cniInstall->parsed()) return kt::cni::runInstaller();
+  if (cniReady->parsed()) return kt::cni::runReadyCheck();
 
   // Logging: the subcommand's --log-level / --log-format win over the global ones.
   kt::app::LogOptions logOpts;
@@ -163,6 +238,7 @@ int run(int argc, char** argv) {
   if (uninstall->parsed()) {
     kt::config::LoadRequest req;
     req.flags = uninstallOpts->settings.given();
+    req.uninstall = true;
     auto s = kt::app::runUninstall(req, uninstallOpts->ebpfAll->count() > 0);
     if (!logStatus) return kExitConfig;
     return s ? kExitOk : report(s.error());
@@ -178,7 +254,7 @@ int run(int argc, char** argv) {
     if (auto loaded = kt::config::load(req); !loaded) report(loaded.error());
     return kExitConfig;
   }
-  auto outcome = kt::app::runInstall(req, verify->parsed() || *verifyFlag);
+  auto outcome = kt::app::runInstall(req, verify->parsed() || *verifyFlag, allowHostNamespace);
   if (!outcome) return report(outcome.error());
   return *outcome == kt::app::InstallOutcome::kVerifyDiffers ? kExitRuntime : kExitOk;
 }

@@ -1,9 +1,9 @@
 // The install and verify commands.
 //
-// Flow: load the configuration -> disabled? say so -> gather facts -> (unless dry-run: require
-// CAP_NET_ADMIN) -> enter --netns -> (unless dry-run: lock the namespace, sys/netns_lock.h) ->
-// create the backend (its probes run in the target namespace) -> dry-run: print the rules /
-// verify: compare with the kernel / else: apply.
+// Flow: load the configuration -> disabled? say so -> (install without --netns: refuse a node's
+// namespace) -> gather facts -> (unless dry-run: require CAP_NET_ADMIN) -> enter --netns -> (unless
+// dry-run: lock the namespace, sys/netns_lock.h) -> create the backend (its probes run in the
+// target namespace) -> dry-run: print the rules / verify: compare with the kernel / else: apply.
 #pragma once
 
 #include "base/result.h"
@@ -17,9 +17,11 @@ enum class InstallOutcome {
   kVerifyDiffers,  // verify found differences (printed on stdout)
 };
 
-// `verify` = compare instead of installing. Errors: kConfig for bad configuration (nothing was
-// changed), others for runtime failures. Warnings and progress are logged; only rules (dry-run)
-// and differences (verify) go to stdout.
-Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verify);
+// `verify` = compare instead of installing. Unless `allowHostNamespace`, an install without
+// --netns into a namespace that looks like a node's is refused with kConfig (app/host_namespace.h).
+// Errors: kConfig for bad configuration (nothing was changed), others for runtime failures.
+// Warnings and progress are logged; only rules (dry-run) and differences (verify) go to stdout.
+Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verify,
+                                  bool allowHostNamespace = false);
 
 }  // namespace kt::app

@@ -1,5 +1,10 @@
 #include "app/logging.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -7,7 +12,6 @@
 #include <mutex>
 
 #include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -82,6 +86,59 @@ class JsonSink : public spdlog::sinks::base_sink<Mutex> {
   FILE* f_;
 };
 
+// Appends formatted lines to a file this sink owns (opened by openLogFile).
+class AppendFileSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit AppendFileSink(FILE* f) : f_(f) {}
+  ~AppendFileSink() override { std::fclose(f_); }
+  AppendFileSink(const AppendFileSink&) = delete;
+  AppendFileSink& operator=(const AppendFileSink&) = delete;
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    std::fwrite(line.data(), 1, line.size(), f_);
+  }
+  void flush_() override { std::fflush(f_); }
+
+ private:
+  FILE* f_;
+};
+
+// Opens the log file for appending, the way a file written as root on an administrator's
+// behalf must be opened: never through a symbolic link (O_NOFOLLOW: whoever can plant one in
+// the directory would otherwise choose which file root appends to), without blocking on a FIFO
+// or device (O_NONBLOCK, then only a regular file is accepted), created 0600 (log lines name
+// pods and namespaces). An existing file keeps its mode and owner.
+Result<FILE*> openLogFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+                  0600);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ELOOP) {
+      return Error(ErrorKind::kPermission,
+                   "log file " + path + " is a symbolic link, which is not followed")
+          .hint("point log_file at the real file");
+    }
+    return Error::system("opening log file " + path, err);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error::config("log file " + path + " is not a regular file");
+  }
+  // Regular files ignore O_NONBLOCK, but later writes must not depend on that.
+  ::fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
+  FILE* f = ::fdopen(fd, "a");
+  if (!f) {
+    int err = errno;
+    ::close(fd);
+    return Error::system("opening log file " + path, err);
+  }
+  return f;
+}
+
 }  // namespace
 
 Status setupLogging(const LogOptions& opt) {
@@ -104,13 +161,10 @@ Status setupLogging(const LogOptions& opt) {
     sinks.push_back(s);
   }
   if (!opt.file.empty()) {
-    try {
-      auto f = std::make_shared<spdlog::sinks::basic_file_sink_mt>(opt.file, false);
-      f->set_pattern("%Y-%m-%dT%H:%M:%S.%f %l [%P] %v");
-      sinks.push_back(f);
-    } catch (const spdlog::spdlog_ex& e) {
-      return Error::runtime("opening log file " + opt.file + ": " + e.what());
-    }
+    KT_ASSIGN_OR_RETURN(FILE * file, openLogFile(opt.file));
+    auto f = std::make_shared<AppendFileSink>(file);
+    f->set_pattern("%Y-%m-%dT%H:%M:%S.%f %l [%P] %v");
+    sinks.push_back(f);
   }
   auto logger = std::make_shared<spdlog::logger>("kuma-tproxy", sinks.begin(), sinks.end());
   logger->set_level(level);

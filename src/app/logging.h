@@ -11,7 +11,9 @@ namespace kt::app {
 struct LogOptions {
   std::string level = "info";   // trace, debug, info, warn, error, off
   std::string format = "text";  // text | json
-  std::string file;             // also append here when set
+  // Also append here when set: a regular file, never reached through a symbolic link, created
+  // with mode 0600 (see openLogFile in logging.cpp).
+  std::string file;
 };
 
 // Validates the options (kConfig error naming the bad value) and installs the default logger.

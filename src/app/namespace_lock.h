@@ -9,10 +9,10 @@
 namespace kt::app {
 
 // Locks the calling thread's current network namespace (enter --netns first) with the default
-// lock directories. Another run holding it past the timeout is an error (kTransient). When no
-// directory can hold a lock file at all, runs are not serialized: that is logged as a warning
-// and nullopt returned, since refusing to install would be worse for a single init container,
-// the one user who typically has no writable directory.
+// lock directories. Another run holding it past the timeout is an error (kTransient), and so is
+// every other failure to lock, including no directory being able to hold a lock file: a run
+// never goes ahead unserialized. The optional is always engaged on success (kept so callers
+// can hold "no lock" in the same variable before locking).
 Result<std::optional<sys::NetnsLock>> lockNamespace();
 
 }  // namespace kt::app

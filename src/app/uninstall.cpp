@@ -7,9 +7,46 @@
 #include "app/privileges.h"
 #include "backend/backend.h"
 #include "base/strings.h"
+#include "sys/netlink_addr.h"
 #include "sys/netns.h"
 
 namespace kt::app {
+
+namespace {
+
+// The backends `uninstall` is asked for: --backend, else --ebpf-enabled (Kuma's form: only the
+// eBPF state), else every backend.
+config::Backend requested(const config::Config& cfg) {
+  if (cfg.backend != config::Backend::kAuto) return cfg.backend;
+  return cfg.ebpf.enabled ? config::Backend::kEbpf : config::Backend::kAuto;
+}
+
+// ::6/128 on loopback is shared by every backend: it goes when no backend of ours is left here,
+// and only when install added it (sys::kOurAddressProto). Dry-run appends what it would do to
+// `out` instead.
+Status removePassthroughAddress(bool dryRun, std::string& out) {
+  auto lo = sys::loopbackInterface();
+  if (!lo) return okStatus();  // no loopback: nothing was added to it
+  const Cidr six = sys::passthroughV6();
+  KT_ASSIGN_OR_RETURN(auto owner, sys::addressOwner(*lo, six));
+  if (owner == sys::AddressOwner::kAbsent) return okStatus();
+  if (owner == sys::AddressOwner::kOther) {
+    spdlog::info(
+        "{} on {} was not added by kuma-tproxy (or this kernel cannot record who adds an "
+        "address): left in place",
+        six.str(), *lo);
+    return okStatus();
+  }
+  if (dryRun) {
+    out += *lo + ": " + six.str() + " (added by install)\n";
+    return okStatus();
+  }
+  KT_TRY(sys::removeAddress(*lo, six));
+  spdlog::info("removed {} from {} (added by install)", six.str(), *lo);
+  return okStatus();
+}
+
+}  // namespace
 
 Status runUninstall(const config::LoadRequest& request, bool ebpfAll) {
   KT_ASSIGN_OR_RETURN(auto loaded, config::load(request));
@@ -17,6 +54,13 @@ Status runUninstall(const config::LoadRequest& request, bool ebpfAll) {
     spdlog::warn("{}", w);
   config::Config cfg = loaded.config;
   cfg.ebpf.uninstallAll = ebpfAll;
+  if (cfg.ebpf.enabled && !ebpfAll) {
+    // Kuma's per-node cleanup Job runs `uninstall transparent-proxy --ebpf-enabled
+    // --ebpf-bpffs-path P` to remove the eBPF objects from the node: the meaning of --ebpf-all.
+    spdlog::info("--ebpf-enabled: removing every eBPF program, map and pin of ours under {}",
+                 cfg.ebpf.bpffsPath);
+    cfg.ebpf.uninstallAll = true;
+  }
   if (!cfg.dryRun) KT_TRY(requireNetAdmin("removing the rules"));
   KT_ASSIGN_OR_RETURN(auto netns, sys::NetnsGuard::enter(cfg.netnsPath));
   // Held until return: an install running meanwhile would otherwise re-add what we remove.
@@ -25,36 +69,66 @@ Status runUninstall(const config::LoadRequest& request, bool ebpfAll) {
     KT_ASSIGN_OR_RETURN(lock, lockNamespace());
   }
 
-  // --backend iptables matches iptables-legacy and iptables-nft; the others match exactly.
-  std::string wanted =
-      cfg.backend == config::Backend::kAuto ? "" : config::backendName(cfg.backend);
-  std::vector<std::unique_ptr<backend::Backend>> chosen;
-  for (auto& b : backend::makeAllForUninstall(cfg)) {
-    if (wanted.empty() || startsWith(b->name(), wanted)) chosen.push_back(std::move(b));
+  const config::Backend wanted = requested(cfg);
+  KT_ASSIGN_OR_RETURN(auto present, backend::presentBackends(cfg));
+  std::vector<backend::Present> chosen;
+  std::vector<std::string> others;
+  for (auto& p : present) {
+    if (backend::names(wanted, p.kind)) {
+      chosen.push_back(std::move(p));
+    } else {
+      others.push_back(p.backend->name());
+    }
   }
-  if (chosen.empty()) {
-    spdlog::info("nothing to uninstall: no {}backend has tools or state here",
-                 wanted.empty() ? "" : wanted + " ");
+  if (chosen.empty() && !others.empty()) {
+    // Not a success for the backend asked for, and not an error either: nothing of it is here.
+    const std::string asked = config::backendName(wanted);
+    spdlog::warn(
+        "nothing of {} installed; {} {} installed: run `uninstall --backend {}` or `uninstall`",
+        asked, join(others, " and "), others.size() == 1 ? "is" : "are", others.front());
     return okStatus();
   }
+
+  std::string dryRunText;
   if (cfg.dryRun) {
-    std::string out;
-    for (const auto& b : chosen)
-      out += "# dry-run: would uninstall the " + b->name() + " backend\n";
-    return writeStdout(out);
+    for (const auto& p : chosen)
+      for (const auto& line : p.state)
+        dryRunText += p.backend->name() + " " + line + "\n";
   }
   std::vector<std::string> failures;
-  for (const auto& b : chosen) {
-    if (auto s = b->uninstall(); !s) {
-      spdlog::error("uninstalling the {} backend: {}", b->name(), s.error().message());
-      failures.push_back(b->name() + ": " + s.error().message());
-      continue;
+  if (!cfg.dryRun) {
+    for (const auto& p : chosen) {
+      if (cfg.verbose) {
+        for (const auto& line : p.state)
+          spdlog::info("{}: removing {}", p.backend->name(), line);
+      }
+      if (auto s = p.backend->uninstall(); !s) {
+        spdlog::error("uninstalling the {} backend: {}", p.backend->name(), s.error().message());
+        failures.push_back(p.backend->name() + ": " + s.error().message());
+        continue;
+      }
+      spdlog::info("uninstalled the {} backend ({})", p.backend->name(), join(p.state, "; "));
     }
-    spdlog::info("uninstalled the {} backend", b->name());
+  }
+  if (failures.empty() && others.empty()) {
+    if (auto s = removePassthroughAddress(cfg.dryRun, dryRunText); !s) {
+      failures.push_back(s.error().message());
+    }
+  }
+  if (cfg.dryRun) {
+    if (dryRunText.empty()) {
+      spdlog::info("dry-run: nothing of ours to uninstall here");
+      return okStatus();
+    }
+    return writeStdout("# dry-run: uninstall would remove:\n" + dryRunText);
   }
   if (!failures.empty()) {
     return Error::runtime("uninstall failed for " + std::to_string(failures.size()) +
-                          " backend(s): " + join(failures, "; "));
+                          " part(s): " + join(failures, "; "));
+  }
+  if (chosen.empty()) {
+    spdlog::info("nothing to uninstall: no backend has state of ours here");
+    return okStatus();
   }
   spdlog::info("transparent proxy cleanup completed successfully");
   return okStatus();

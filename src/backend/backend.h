@@ -3,6 +3,10 @@
 // Only the factory (factory.cpp) switches on the backend kind; everything else talks to this
 // interface. All calls run in the caller's current network namespace (main/CNI enter the target
 // namespace with sys::NetnsGuard before calling).
+//
+// One layer of interception per namespace: the backend make() returns removes every other
+// backend's state of ours when it installs, and its verify() reports such state as a
+// difference (single_layer.h).
 #pragma once
 
 #include <memory>
@@ -41,6 +45,12 @@ class Backend {
 
   // Removes everything this backend owns in the current namespace; success if nothing is there.
   virtual Status uninstall() = 0;
+
+  // What of this backend's state of ours is in the current namespace, read without changing
+  // anything: one readable line per family or object, what uninstall() would remove (e.g.
+  // "IPv4 nat: 9 rules and 6 chains"). Empty = nothing. Works on the uninstall form of the
+  // backend (no install-only settings).
+  virtual Result<std::vector<std::string>> installedState() = 0;
 };
 
 // Creates the backend the configuration selects (cfg.effectiveBackend()), running its probes
@@ -49,7 +59,22 @@ class Backend {
 Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts);
 
 // Every backend that may have state in the current namespace, for `uninstall` (which removes
-// what any of them installed). Backends whose tools are missing are left out.
+// what any of them installed). Backends whose tools are missing are left out. Needs none of the
+// install-only settings (no eBPF instance IP).
 std::vector<std::unique_ptr<Backend>> makeAllForUninstall(const config::Config& cfg);
+
+// A backend of makeAllForUninstall() that has state of ours here, with that state.
+struct Present {
+  std::unique_ptr<Backend> backend;
+  config::Backend kind;            // iptables-legacy / iptables-nft, never auto or iptables
+  std::vector<std::string> state;  // installedState(), never empty
+};
+
+// The backends with state of ours in the current namespace, in makeAllForUninstall() order.
+Result<std::vector<Present>> presentBackends(const config::Config& cfg);
+
+// Whether `--backend requested` names a backend of kind `kind`: auto names every backend,
+// iptables both iptables modes, every other value itself.
+bool names(config::Backend requested, config::Backend kind);
 
 }  // namespace kt::backend

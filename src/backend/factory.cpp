@@ -2,12 +2,15 @@
 #include "backend/ebpf/ebpf_backend.h"
 #include "backend/iptables/iptables_backend.h"
 #include "backend/nftables/nftables_backend.h"
+#include "backend/single_layer.h"
 
 namespace kt::backend {
 
 using Kind = config::Backend;
 
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts) {
+namespace {
+
+Result<std::unique_ptr<Backend>> makeChosen(const config::Config& cfg, config::Facts facts) {
   switch (cfg.effectiveBackend()) {
     case Kind::kAuto:
     case Kind::kIptables:
@@ -24,11 +27,47 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
   return Error::runtime("unknown backend");
 }
 
+// The kind of a backend of makeAllForUninstall(), by its name.
+Kind kindOf(const Backend& b) {
+  for (Kind k : {Kind::kIptablesLegacy, Kind::kIptablesNft, Kind::kNftables, Kind::kEbpf})
+    if (b.name() == config::backendName(k)) return k;
+  return Kind::kAuto;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts) {
+  KT_ASSIGN_OR_RETURN(auto chosen, makeChosen(cfg, std::move(facts)));
+  return singleLayer(cfg, std::move(chosen));
+}
+
 std::vector<std::unique_ptr<Backend>> makeAllForUninstall(const config::Config& cfg) {
   auto all = iptables::forUninstall(cfg);
   if (auto nft = nftables::forUninstall(cfg)) all.push_back(std::move(nft));
   if (auto bpf = ebpf::forUninstall(cfg)) all.push_back(std::move(bpf));
   return all;
+}
+
+Result<std::vector<Present>> presentBackends(const config::Config& cfg) {
+  std::vector<Present> out;
+  for (auto& b : makeAllForUninstall(cfg)) {
+    auto state = b->installedState();
+    if (!state) {
+      return std::move(state).takeError().context("reading the " + b->name() + " state");
+    }
+    if (state->empty()) continue;
+    Kind kind = kindOf(*b);
+    out.push_back(Present{std::move(b), kind, std::move(*state)});
+  }
+  return out;
+}
+
+bool names(Kind requested, Kind kind) {
+  if (requested == Kind::kAuto) return true;
+  if (requested == Kind::kIptables) {
+    return kind == Kind::kIptablesLegacy || kind == Kind::kIptablesNft;
+  }
+  return requested == kind;
 }
 
 }  // namespace kt::backend

@@ -1,5 +1,6 @@
 #include "base/strings.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -87,6 +88,46 @@ std::string quoteForMessage(std::string_view value) {
   std::string out = escapeQuoted(value.substr(0, kMaxShown), '\'');
   out.insert(out.size() - 1, "...");
   return out + " (" + std::to_string(value.size()) + " bytes)";
+}
+
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates) {
+  // An exact name is no typo, even when another name is near it.
+  if (std::find(candidates.begin(), candidates.end(), word) != candidates.end()) return {};
+  const size_t limit = std::max<size_t>(2, word.size() / 5);
+  size_t best = limit + 1;
+  std::string out;
+  for (const auto& c : candidates) {
+    // Cheap bound first: the length difference alone is a lower bound of the distance.
+    size_t gap = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+    if (gap >= best) continue;
+    size_t d = editDistance(word, c);
+    if (d < best) {
+      best = d;
+      out = c;
+    }
+  }
+  return out;
+}
+
+std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string match = closestMatch(word, candidates);
+  return match.empty() ? "" : " (did you mean " + quoteForMessage(match) + "?)";
 }
 
 }  // namespace kt

@@ -31,4 +31,13 @@ std::string escapeQuoted(std::string_view value, char quote);
 // ("'abc\n...' (1048576 bytes)"), so hostile input cannot forge log or output lines.
 std::string quoteForMessage(std::string_view value);
 
+// Levenshtein distance (insertions, deletions, substitutions; bytes, not characters).
+size_t editDistance(std::string_view a, std::string_view b);
+// For "did you mean ...?": the candidate nearest to `word` when it is near enough to be a typo
+// (at most 2 edits, or a fifth of the word's length for long words), else "". Ties go to the
+// first candidate.
+std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates);
+// " (did you mean 'X'?)" for closestMatch(word, candidates), or "" when there is none.
+std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
 }  // namespace kt

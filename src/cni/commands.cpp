@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -13,6 +15,7 @@
 #include "cni/kubeconfig.h"
 #include "cni/pod.h"
 #include "cni/pod_config.h"
+#include "cni/pod_record.h"
 #include "cni/result_convert.h"
 #include "config/facts.h"
 #include "sys/netns.h"
@@ -43,8 +46,11 @@ ErrorCode codeForKernelError(const Error& e) {
   }
 }
 
-// Fills `d` or returns the failure reply.
-std::optional<Reply> decide(const Request& req, const NetConf& conf, PodDecision& d) {
+using Clock = std::chrono::steady_clock;
+
+// Fills `d` or returns the failure reply. Every API attempt ends by `deadline`.
+std::optional<Reply> decide(const Request& req, const NetConf& conf, Clock::time_point deadline,
+                            PodDecision& d) {
   std::string ns = req.podNamespace();
   std::string name = req.podName();
   d.who = ns + "/" + name;
@@ -74,7 +80,7 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, PodDecision
   if (!client) return Reply::fail(ErrorCode::kInvalidNetworkConfig, client.error());
   RetryPolicy policy{conf.kubernetes.apiRetries, conf.kubernetes.apiRetryInterval,
                      conf.kubernetes.apiTimeout};
-  auto body = client->getPod(ns, name, policy);
+  auto body = client->getPod(ns, name, policy, deadline);
   if (!body) {
     ErrorCode code = ErrorCode::kIoFailure;
     if (body.error().kind() == ErrorKind::kNotFound) code = ErrorCode::kUnknownContainer;
@@ -90,7 +96,7 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, PodDecision
     d.skip = *reason;
     return std::nullopt;
   }
-  auto loaded = configFromPod(*pod);
+  auto loaded = configFromPod(*pod, conf.admin);
   if (!loaded) {
     return Reply::fail(ErrorCode::kInvalidNetworkConfig,
                        std::move(loaded).takeError().context("pod " + d.who));
@@ -100,7 +106,6 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, PodDecision
     return std::nullopt;
   }
   d.cfg = std::move(loaded->config);
-  d.cfg.cniMode = true;
   d.cfg.netnsPath = req.netns;
   // The eBPF backend needs the pod's address; in CNI mode it comes from the interface plugin's
   // result (there is no INSTANCE_IP environment here).
@@ -116,11 +121,18 @@ bool namespaceGone(const Error& e) {
 
 // Runs `fn` inside CNI_NETNS holding the namespace's lock (sys/netns_lock.h: the same lock
 // `kuma-tproxy install/uninstall` take, so a CLI run on the node and the plugin serialize too).
-Status inNetns(const Request& req, const NetConf& conf, const std::function<Status()>& fn) {
+// The wait for the lock ends at `deadline` at the latest.
+Status inNetns(const Request& req, const NetConf& conf, const std::function<Status()>& fn,
+               std::optional<Clock::time_point> deadline = std::nullopt) {
   sys::NetnsLockOptions opts;
   opts.netnsPath = req.netns;
   opts.directory = conf.lockDir;
   opts.timeout = kLockTimeout;
+  if (deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+    opts.timeout = std::clamp(left, std::chrono::milliseconds(0),
+                              std::chrono::duration_cast<std::chrono::milliseconds>(kLockTimeout));
+  }
   KT_ASSIGN_OR_RETURN(auto lock, sys::NetnsLock::acquire(opts));
   KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(req.netns));
   return fn();
@@ -129,25 +141,36 @@ Status inNetns(const Request& req, const NetConf& conf, const std::function<Stat
 }  // namespace
 
 Reply cmdAdd(const Request& req, const NetConf& conf) {
+  const auto deadline = Clock::now() + conf.kubernetes.totalTimeout;
   auto output = conf.prevResult ? convertResult(*conf.prevResult, conf.cniVersion)
                                 : Result<nlohmann::ordered_json>(emptyResult(conf.cniVersion));
   if (!output) return Reply::fail(ErrorCode::kDecodeFailure, output.error());
 
   PodDecision d;
-  if (auto failed = decide(req, conf, d)) return *failed;
+  if (auto failed = decide(req, conf, deadline, d)) return *failed;
   if (d.skip) {
     spdlog::info("ADD {}: skipped: {}", d.who, *d.skip);
     return Reply::ok(std::move(*output));
   }
   auto facts = config::gatherFacts(d.cfg);
   if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
+  // Recorded before anything is installed, so DEL finds what this ADD used even if it is killed.
+  const std::string& stateDir = conf.admin.stateDir;
+  if (auto r = writePodRecord(stateDir, req.containerId, PodRecord::of(d.cfg)); !r) {
+    return Reply::fail(codeForKernelError(r.error()),
+                       std::move(r).takeError().context("ADD " + d.who + ": recording the set-up"));
+  }
   std::string backendName;
-  auto s = inNetns(req, conf, [&]() -> Status {
-    KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
-    backendName = backend->name();
-    return backend->install();
-  });
+  auto s = inNetns(
+      req, conf,
+      [&]() -> Status {
+        KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
+        backendName = backend->name();
+        return backend->install();
+      },
+      deadline);
   if (!s) {
+    (void)removePodRecord(stateDir, req.containerId);
     Error e = std::move(s).takeError().context("ADD " + d.who + " in " + req.netns);
     ErrorCode code = e.errnum() == ENOENT ? ErrorCode::kUnknownContainer : codeForKernelError(e);
     return Reply::fail(code, e);
@@ -157,8 +180,9 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
 }
 
 Reply cmdCheck(const Request& req, const NetConf& conf) {
+  const auto deadline = Clock::now() + conf.kubernetes.totalTimeout;
   PodDecision d;
-  if (auto failed = decide(req, conf, d)) return *failed;
+  if (auto failed = decide(req, conf, deadline, d)) return *failed;
   if (d.skip) {
     spdlog::info("CHECK {}: nothing to check: {}", d.who, *d.skip);
     return Reply::ok();
@@ -166,11 +190,14 @@ Reply cmdCheck(const Request& req, const NetConf& conf) {
   auto facts = config::gatherFacts(d.cfg);
   if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
   backend::VerifyReport report;
-  auto s = inNetns(req, conf, [&]() -> Status {
-    KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
-    KT_ASSIGN_OR_RETURN(report, backend->verify());
-    return okStatus();
-  });
+  auto s = inNetns(
+      req, conf,
+      [&]() -> Status {
+        KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
+        KT_ASSIGN_OR_RETURN(report, backend->verify());
+        return okStatus();
+      },
+      deadline);
   if (!s) {
     Error e = std::move(s).takeError().context("CHECK " + d.who + " in " + req.netns);
     ErrorCode code = e.errnum() == ENOENT ? ErrorCode::kUnknownContainer : codeForKernelError(e);
@@ -188,18 +215,32 @@ Reply cmdCheck(const Request& req, const NetConf& conf) {
 
 Reply cmdDel(const Request& req, const NetConf& conf) {
   std::string who = req.podNamespace() + "/" + req.podName();
+  const std::string& stateDir = conf.admin.stateDir;
+  auto forget = [&] {
+    if (auto r = removePodRecord(stateDir, req.containerId); !r) {
+      spdlog::warn("DEL {}: {}", who, r.error().message());
+    }
+  };
   if (req.netns.empty()) {
     spdlog::info("DEL {}: no CNI_NETNS, nothing to clean up", who);
+    forget();
     return Reply::ok();
   }
   struct stat st {};
   if (::stat(req.netns.c_str(), &st) != 0 && errno == ENOENT) {
     spdlog::info("DEL {}: {} is gone, nothing to clean up", who, req.netns);
+    forget();
     return Reply::ok();
   }
-  config::Config cfg;
-  cfg.cniMode = true;
+  // The administrator's configuration, as ADD had it, with the node paths ADD recorded using
+  // (a pod the administrator allowed to choose them chose its own).
+  auto admin = adminConfig(conf.admin);
+  if (!admin) return Reply::fail(ErrorCode::kInvalidNetworkConfig, admin.error());
+  config::Config cfg = std::move(admin).value();
   cfg.netnsPath = req.netns;
+  auto record = readPodRecord(stateDir, req.containerId);
+  if (!record) return Reply::fail(codeForKernelError(record.error()), record.error());
+  if (*record) (*record)->applyTo(cfg);
   std::vector<std::string> failures;
   auto s = inNetns(req, conf, [&]() -> Status {
     for (auto& backend : backend::makeAllForUninstall(cfg)) {
@@ -213,6 +254,7 @@ Reply cmdDel(const Request& req, const NetConf& conf) {
     if (namespaceGone(s.error())) {
       spdlog::info("DEL {}: {} is no longer a network namespace, nothing to clean up", who,
                    req.netns);
+      forget();
       return Reply::ok();
     }
     return Reply::fail(codeForKernelError(s.error()), s.error());
@@ -221,6 +263,7 @@ Reply cmdDel(const Request& req, const NetConf& conf) {
     return Reply::fail(ErrorCode::kIoFailure,
                        Error::runtime("DEL " + who + ": " + join(failures, "; ")));
   }
+  forget();
   spdlog::info("DEL {}: transparent proxy state removed from {}", who, req.netns);
   return Reply::ok();
 }

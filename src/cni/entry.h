@@ -11,4 +11,9 @@ int runPlugin();
 // until SIGTERM/SIGINT/SIGHUP/SIGQUIT. Returns the process exit code (docs/cni.md).
 int runInstaller();
 
+// The DaemonSet's readiness probe (`kuma-tproxy cni-ready`; the CNI image has no shell or
+// `cat`): 0 when the installer's readiness file (READY_FILE, default /tmp/ready) exists, 1
+// otherwise, with the reason on stderr.
+int runReadyCheck();
+
 }  // namespace kt::cni

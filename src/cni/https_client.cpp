@@ -96,12 +96,16 @@ int remainingMs(Clock::time_point deadline) {
   return left.count() < 0 ? 0 : static_cast<int>(left.count());
 }
 
+Error timedOut(const std::string& what) {
+  return Error(ErrorKind::kTransient, "timed out " + what + " (the request's deadline passed)");
+}
+
 Status waitFd(int fd, short events, Clock::time_point deadline, const std::string& what) {
   for (;;) {
     pollfd p{fd, events, 0};
     int n = ::poll(&p, 1, remainingMs(deadline));
     if (n > 0) return okStatus();
-    if (n == 0) return Error(ErrorKind::kTransient, "timed out " + what);
+    if (n == 0) return timedOut(what);
     if (errno != EINTR) return Error::system("poll while " + what, errno);
   }
 }
@@ -144,11 +148,14 @@ Result<sys::Fd> connectTo(const HttpsUrl& url, Clock::time_point deadline) {
 }
 
 // Drives one non-blocking TLS operation until it completes or the deadline passes. `op` returns
-// the OpenSSL call's result; > 0 is success.
+// the OpenSSL call's result; > 0 is success. The deadline is checked before every attempt, not
+// only when the socket has nothing to read: a server that keeps sending (a chunk stream, a byte
+// at a time) would otherwise never let a wait time out.
 template <class Op>
 Result<int> tlsStep(SSL* ssl, int fd, Clock::time_point deadline, const std::string& what,
                     Op&& op) {
   for (;;) {
+    if (Clock::now() >= deadline) return timedOut(what);
     ERR_clear_error();
     int rc = op();
     if (rc > 0) return rc;
@@ -357,15 +364,17 @@ Result<HttpResponse> HttpsClient::get(const std::string& target, const Secret& b
   // Wipe the copy holding the token as soon as it has been sent.
   OPENSSL_cleanse(request.data(), request.size());
 
-  std::string data;
+  HttpResponseParser parser;
   char buf[16384];
   for (;;) {
     KT_ASSIGN_OR_RETURN(int n, tlsStep(ssl.get(), fd.get(), deadline, "reading the response",
                                        [&] { return SSL_read(ssl.get(), buf, sizeof buf); }));
-    bool eof = n == 0;
-    data.append(buf, static_cast<size_t>(n));
-    KT_ASSIGN_OR_RETURN(auto parsed, parseHttpResponse(data, eof));
-    if (parsed) return std::move(*parsed);
+    if (n == 0) {
+      KT_TRY(parser.finish());
+      return parser.take();
+    }
+    KT_ASSIGN_OR_RETURN(bool done, parser.feed(std::string_view(buf, static_cast<size_t>(n))));
+    if (done) return parser.take();
   }
 }
 

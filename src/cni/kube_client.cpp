@@ -1,5 +1,6 @@
 #include "cni/kube_client.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -35,8 +36,9 @@ Result<Secret> KubeClient::bearerToken() const {
   return Secret(std::string(trim(*text)));
 }
 
-Result<std::string> KubeClient::getPod(const std::string& ns, const std::string& name,
-                                       const RetryPolicy& policy) const {
+Result<std::string> KubeClient::getPod(
+    const std::string& ns, const std::string& name, const RetryPolicy& policy,
+    std::optional<std::chrono::steady_clock::time_point> deadline) const {
   if (!isValidObjectName(ns) || !isValidObjectName(name)) {
     return Error::config("pod " + quoteForMessage(ns) + "/" + quoteForMessage(name) +
                          " is not a valid namespace/name");
@@ -44,12 +46,34 @@ Result<std::string> KubeClient::getPod(const std::string& ns, const std::string&
   std::string target = "/api/v1/namespaces/" + ns + "/pods/" + name;
   std::string what = "reading pod " + ns + "/" + name + " from " + http_.url().authority();
   uint32_t attempts = policy.attempts == 0 ? 1 : policy.attempts;
-  std::string last;
+  using Clock = std::chrono::steady_clock;
+  // What is left of the caller's deadline (the whole policy timeout when there is none).
+  auto left = [&]() -> std::chrono::milliseconds {
+    if (!deadline) return std::chrono::milliseconds::max();
+    return std::max(
+        std::chrono::milliseconds(0),
+        std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()));
+  };
+  std::string last = "no attempt started before the deadline";
+  uint32_t made = 0;
+  bool outOfTime = false;
   for (uint32_t attempt = 1; attempt <= attempts; ++attempt) {
-    if (attempt > 1) sleep_(policy.interval);
+    if (attempt > 1) {
+      if (left() <= policy.interval) {
+        outOfTime = true;
+        break;
+      }
+      sleep_(policy.interval);
+    }
+    auto timeout = std::min(policy.timeout, left());
+    if (timeout.count() <= 0) {
+      outOfTime = true;
+      break;
+    }
+    ++made;
     // Re-read every attempt: a projected service-account token may rotate meanwhile.
     KT_ASSIGN_OR_RETURN(Secret token, bearerToken());
-    auto resp = http_.get(target, token, policy.timeout);
+    auto resp = http_.get(target, token, timeout);
     if (!resp) {
       if (resp.error().kind() != ErrorKind::kTransient) {
         return std::move(resp).takeError().context(what);
@@ -70,6 +94,14 @@ Result<std::string> KubeClient::getPod(const std::string& ns, const std::string&
                             resp->reason);
     }
     spdlog::warn("{} (attempt {}/{}): {}", what, attempt, attempts, last);
+  }
+  if (outOfTime) {
+    return Error(ErrorKind::kTransient,
+                 what + ": giving up after " + std::to_string(made) +
+                     " attempt(s), the deadline of this request passed: " + last)
+        .hint(
+            "check that the API server is reachable from the node; kubernetes.total_timeout_ms "
+            "bounds one ADD or CHECK");
   }
   return Error(ErrorKind::kTransient,
                what + ": giving up after " + std::to_string(attempts) + " attempts: " + last)

@@ -104,6 +104,23 @@ Result<KubeConfig> parseTree(const YAML::Node& root, const std::string& baseDir)
                            "certificate");
     }
   }
+  if (kc.insecureSkipTlsVerify) {
+    // The combinations client-go refuses: a CA that would not be used, and a bearer token sent
+    // to a server whose identity nobody checked (whoever answers gets the token).
+    if (!kc.caPem.empty()) {
+      return Error::config(
+                 "the cluster sets both a certificate authority and insecure-skip-tls-verify")
+          .hint("remove insecure-skip-tls-verify so the CA is used to verify the server");
+    }
+    if (!kc.token.empty() || !kc.tokenFile.empty()) {
+      return Error::config(
+                 "the cluster sets insecure-skip-tls-verify and the user has a bearer token: the "
+                 "token would be sent to a server whose certificate is not verified")
+          .hint(
+              "give the cluster its CA (certificate-authority-data) instead of skipping "
+              "verification");
+    }
+  }
   return kc;
 }
 

@@ -7,6 +7,9 @@
 // current-context (optional when there is exactly one context). Relative file paths are relative
 // to the kubeconfig's directory, as kubectl resolves them. Exec/auth-provider plugins are not
 // supported (the plugin must not run programs to get credentials) and are reported as such.
+// insecure-skip-tls-verify is refused together with a CA or with a bearer token (token or
+// tokenFile), as client-go refuses them: only a client certificate may go to an unverified
+// server, since it proves who we are without handing over a reusable secret.
 #pragma once
 
 #include <string>

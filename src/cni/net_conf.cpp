@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/strings.h"
+#include "cni/json_parse.h"
 #include "cni/spec.h"
 
 namespace kt::cni {
@@ -74,13 +75,7 @@ Result<json> decodeJson(std::string_view text) {
     return Error::config("network configuration is larger than " + std::to_string(kMaxStdinBytes) +
                          " bytes");
   }
-  // nlohmann reports the position only through its exception; it never leaves this function.
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::exception& e) {
-    return Error::config(std::string("network configuration is not valid JSON: ") + e.what());
-  }
+  KT_ASSIGN_OR_RETURN(json doc, parseJson(text, "network configuration"));
   if (!doc.is_object()) return Error::config("network configuration is not a JSON object");
   return doc;
 }
@@ -172,8 +167,15 @@ Result<NetConf> parseNetConf(const json& doc) {
       if (auto n = p.number(k, "api_timeout_ms", w, 100, 600000)) {
         c.kubernetes.apiTimeout = std::chrono::milliseconds(*n);
       }
+      if (auto n = p.number(k, "total_timeout_ms", w, 100, 600000)) {
+        c.kubernetes.totalTimeout = std::chrono::milliseconds(*n);
+      }
     }
   }
+  std::vector<std::string> adminProblems;
+  c.admin = parseAdminPolicy(doc, adminProblems);
+  for (auto& problem : adminProblems)
+    p.add(std::move(problem));
   if (!p.empty()) return p.error();
   return c;
 }

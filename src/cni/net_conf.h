@@ -17,6 +17,13 @@
 //   kubernetes.api_retries                       ours: attempts per API request (default 30)
 //   kubernetes.api_retry_interval_ms             ours: pause between attempts (default 1000)
 //   kubernetes.api_timeout_ms                    ours: deadline of one attempt (default 10000)
+//   kubernetes.total_timeout_ms                  ours: deadline of one ADD or CHECK, all API
+//                                                attempts and the lock wait included (default
+//                                                60000: well under the kubelet's 2-minute
+//                                                runtime request timeout)
+//   tproxy_config, allow_pod_settings,           the administrator's transparent-proxy policy
+//   allowed_backends, ebpf_programs_sha256,      (admin_policy.h)
+//   state_dir
 #pragma once
 
 #include <chrono>
@@ -29,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
+#include "cni/admin_policy.h"
 
 namespace kt::cni {
 
@@ -38,6 +46,7 @@ struct KubernetesConf {
   uint32_t apiRetries = 30;
   std::chrono::milliseconds apiRetryInterval{1000};
   std::chrono::milliseconds apiTimeout{10000};
+  std::chrono::milliseconds totalTimeout{60000};
 };
 
 struct NetConf {
@@ -49,6 +58,7 @@ struct NetConf {
   std::string logFile;
   std::string lockDir;  // "" = sys::lockDirectories()
   KubernetesConf kubernetes;
+  AdminPolicy admin;
 
   bool namespaceExcluded(std::string_view ns) const;
 };

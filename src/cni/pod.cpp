@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cni/json_parse.h"
+
 namespace kt::cni {
 
 using nlohmann::json;
@@ -33,8 +35,10 @@ bool contains(const std::vector<std::string>& list, std::string_view v) {
 }  // namespace
 
 Result<Pod> Pod::fromJson(std::string_view body) {
-  json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  auto parsed = parseJson(body, "the API server's answer");
+  if (!parsed) return Error::runtime(parsed.error().message());
+  json doc = std::move(*parsed);
+  if (!doc.is_object()) {
     return Error::runtime("the API server's answer is not a JSON object");
   }
   if (auto kind = doc.find("kind"); kind != doc.end() && (*kind) != "Pod") {

@@ -4,20 +4,38 @@
 
 namespace kt::cni {
 
-Result<config::Loaded> configFromPod(const Pod& pod) {
+namespace {
+
+void putAdminParts(const AdminPolicy& admin, config::Config& cfg) {
+  for (const auto& [file, hex] : admin.ebpfProgramsSha256)
+    cfg.ebpf.programsSha256[file] = hex;
+  cfg.ebpf.stateDir = admin.stateDir + "/ebpf";
+  cfg.cniMode = true;
+}
+
+}  // namespace
+
+Result<config::Config> adminConfig(const AdminPolicy& admin) {
+  KT_ASSIGN_OR_RETURN(auto loaded, config::fromAdminConfig(admin.pod));
+  putAdminParts(admin, loaded.config);
+  return std::move(loaded.config);
+}
+
+Result<config::Loaded> configFromPod(const Pod& pod, const AdminPolicy& admin) {
   // Kuma 2.9's ConfigMap mode puts the merged configuration into the annotation
   // traffic.kuma.io/transparent-proxy-config, and Kuma's CNI builds the configuration from it.
-  // We honour it the same way: it is the config-file layer, and the pod's other annotations
-  // override it (Kuma's ConfigMap precedence: annotation > ConfigMap > control plane).
+  // We honour it the same way, above the administrator's tproxy_config and below the pod's other
+  // annotations (Kuma's ConfigMap precedence: annotation > ConfigMap > control plane), and like
+  // them limited to pod-level settings and those the administrator allows.
   std::string who = "pod " + pod.ns + "/" + pod.name;
   if (pod.annotations.count(kTransparentProxyConfigAnnotation) != 0) {
     spdlog::info("{}: using the configuration of annotation {}", who,
                  kTransparentProxyConfigAnnotation);
   }
-  KT_ASSIGN_OR_RETURN(auto loaded, config::fromPodAnnotations(pod.annotations, who, true));
+  KT_ASSIGN_OR_RETURN(auto loaded, config::fromPodAnnotations(pod.annotations, who, admin.pod));
   for (const auto& w : loaded.warnings)
     spdlog::warn("{}: {}", who, w);
-  loaded.config.cniMode = true;
+  putAdminParts(admin, loaded.config);
   return loaded;
 }
 

@@ -46,6 +46,22 @@ const std::set<std::string, std::less<>>& ignoredAnnotations() {
   return keys;
 }
 
+// Every annotation key this file knows, for "did you mean ...?" on an unknown one.
+const std::vector<std::string>& knownKeys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> out(ignoredAnnotations().begin(), ignoredAnnotations().end());
+    for (const auto& s : settings())
+      for (auto k : s.annotations)
+        out.emplace_back(k);
+    out.emplace_back(kGateway);
+    out.emplace_back(kExperimentalEngine);
+    for (auto k : kBuiltinDnsKeys)
+      out.emplace_back(k);
+    return out;
+  }();
+  return keys;
+}
+
 // Known annotations that would change interception but are not read here: a specific warning.
 std::string_view unsupportedReason(std::string_view key) {
   if (key == "traffic.kuma.io/transparent-proxy-config") {
@@ -94,6 +110,9 @@ void readAnnotationsFile(std::string_view text, const std::string& path, Annotat
   for (size_t i = 0; i < lines.size(); ++i) {
     int lineNo = static_cast<int>(i + 1);
     std::string_view line = lines[i];
+    // CRLF line endings (hand-made files): the downward API writes LF only, and Go quoting
+    // escapes a CR inside a value, so a raw CR before the LF can only be a line ending.
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (trim(line).empty()) continue;
     if (seen.size() >= kMaxAnnotations) {
       fileProblem(
@@ -265,7 +284,9 @@ std::vector<Assignment> annotationAssignments(const Annotations& annotations, Pr
     if (!startsWith(key, "kuma.io/") && !startsWith(key, "traffic.kuma.io/")) continue;
     auto reason = unsupportedReason(key);
     warnings.push_back(a.source.describe() + ": " +
-                       (reason.empty() ? "unknown annotation, ignored" : std::string(reason)));
+                       (reason.empty()
+                            ? "unknown annotation, ignored" + didYouMean(key, knownKeys())
+                            : std::string(reason)));
   }
   return out;
 }

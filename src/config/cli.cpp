@@ -42,6 +42,8 @@ const char* typeName(ValueKind kind) {
       return "NAME";
     case ValueKind::kOptionalIp:
       return "IP";
+    case ValueKind::kObjectDigests:
+      return "FILE=SHA256,...";
   }
   return "VALUE";
 }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,7 +76,14 @@ struct Ebpf {
   std::string bpffsPath = "/run/kuma/bpf";
   std::string cgroupPath = "/sys/fs/cgroup";
   std::string programsSourcePath;  // empty = the objects embedded in the binary
-  std::string tcAttachIface;       // empty = first interface that is up and not loopback
+  // Object file name -> lower-case hex SHA-256 the node administrator accepts for that file
+  // from programsSourcePath besides the embedded object's own bytes.
+  std::map<std::string, std::string> programsSha256;
+  std::string tcAttachIface;  // empty = first interface that is up and not loopback
+  // Root-only directory of the records of what installs created (a bpffs mount and its
+  // directories), so uninstall removes exactly those (backend/ebpf/created.h). Not a setting:
+  // the CNI plugin derives it from its state_dir, tests point it elsewhere.
+  std::string stateDir = "/run/kuma-tproxy/ebpf";
   // `uninstall --ebpf-all`: also remove the node-wide programs, links and maps, not only what
   // belongs to this pod. Never set by install.
   bool uninstallAll = false;

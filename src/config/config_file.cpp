@@ -18,6 +18,17 @@ constexpr std::string_view kUnsupportedKumaKeys[] = {
     "iptablesExecutables",
 };
 
+// Every key a configuration file may hold, for "did you mean ...?" on an unknown one.
+const std::vector<std::string>& fileKeys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> out;
+    for (const auto& s : settings())
+      if (s.inFile) out.emplace_back(s.key);
+    return out;
+  }();
+  return keys;
+}
+
 bool isUnsupportedKumaKey(std::string_view path) {
   for (auto k : kUnsupportedKumaKeys)
     if (k == path) return true;
@@ -94,7 +105,7 @@ class Walker {
           fail(line, key, "this Kuma setting is not supported by kuma-tproxy; remove it");
         }
       } else {
-        fail(line, "", "unknown key " + safeText(key));
+        fail(line, "", "unknown key " + safeText(key) + didYouMean(key, fileKeys()));
       }
     }
   }

@@ -1,5 +1,6 @@
 #include "config/loader.h"
 
+#include <algorithm>
 #include <set>
 
 #include "base/strings.h"
@@ -16,7 +17,10 @@ namespace kt::config {
 namespace {
 
 // The layers in precedence order, lowest first (defaults are the zeroth, implicit).
-enum Layer { kFileLayer = 1, kAnnotationLayer, kEnvironmentLayer, kFlagLayer };
+// kAdminLayer is CNI mode's administrator layer (network configuration), below kFileLayer
+// (there: the pod's config annotation). Only the order of add() calls decides precedence; the
+// number tells list values of one layer (which add up) from those of a later one (which replace).
+enum Layer { kFileLayer = 1, kAnnotationLayer, kEnvironmentLayer, kFlagLayer, kAdminLayer };
 
 struct Winner {
   Value value;
@@ -84,6 +88,16 @@ class Merger {
         winners_[a.setting] = Winner{std::move(*v), a.source, layer};
       }
     }
+  }
+
+  // The layer that set `key`, 0 = none (the default).
+  int layerOf(std::string_view key) const {
+    auto it = winners_.find(findSetting(key));
+    return it == winners_.end() ? 0 : it->second.layer;
+  }
+  const Source* sourceOf(std::string_view key) const {
+    auto it = winners_.find(findSetting(key));
+    return it == winners_.end() ? nullptr : &it->second.source;
   }
 
   // `env` = nullptr: the caller fills ebpf.instanceIp itself (CNI), so it is not required.
@@ -210,8 +224,10 @@ std::optional<std::string> readInput(const std::string& flag, const std::string&
 }
 
 Result<Loaded> finishOrError(Merger& merger, const Environment* env, bool cniMode,
-                             Problems& problems, std::vector<std::string>& warnings) {
+                             Problems& problems, std::vector<std::string>& warnings,
+                             const std::function<void(const Loaded&)>& check = {}) {
   Loaded out = merger.finish(env, cniMode);
+  if (check) check(out);
   if (!problems.empty()) {
     if (!out.disabled) return problems.toError();
     // Nothing will be installed, so a bad value cannot take effect: report, do not fail.
@@ -220,6 +236,71 @@ Result<Loaded> finishOrError(Merger& merger, const Environment* env, bool cniMod
   }
   out.warnings = std::move(warnings);
   return out;
+}
+
+void addAdminLayer(Merger& merger, const PodPolicy& policy, Problems& problems) {
+  if (policy.adminConfig.empty()) return;
+  merger.add(kAdminLayer,
+             configFileAssignments(policy.adminConfig, policy.adminConfigName, problems));
+}
+
+// A value equal to the one the administrator's layer gives is accepted: it decides nothing
+// (Kuma's injector writes the control plane's eBPF paths into every pod it injects).
+bool sameAsAdmin(const Assignment& a, const Config& admin) {
+  const Setting& s = *a.setting;
+  if (s.isList() || a.values.size() != 1) return false;
+  auto v = parseSettingValue(s, a.values[0].text);
+  if (!v) return false;  // reported as a bad value where it is parsed
+  Config copy = admin;
+  s.apply(copy, *v);
+  return s.show(copy) == s.show(admin);
+}
+
+// The pod layers' assignments that the policy allows; each one it does not is a problem naming
+// its source and the administrator setting that would allow it.
+std::vector<Assignment> allowedForPod(std::vector<Assignment> in, const PodPolicy& policy,
+                                      const Config& admin, Problems& problems) {
+  std::vector<Assignment> out;
+  for (auto& a : in) {
+    const Setting& s = *a.setting;
+    if (s.scope == Scope::kNode && policy.allowPodSettings.count(s.key) == 0 &&
+        !sameAsAdmin(a, admin)) {
+      problems.add(a.source,
+                   "sets the node-level setting " + std::string(s.key) +
+                       ", which a pod may not set in CNI mode; the node administrator can allow "
+                       "it by adding \"" +
+                       std::string(s.key) +
+                       "\" to allow_pod_settings in the kuma-cni network configuration");
+      continue;
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// A backend chosen by a pod layer must be one the administrator allows.
+void checkPodBackend(const Merger& merger, const PodPolicy& policy, const Loaded& out,
+                     Problems& problems) {
+  if (policy.allowedBackends.empty()) return;
+  const Source* chooser = nullptr;
+  for (const char* key : {"backend", "ebpf.enabled"}) {
+    int layer = merger.layerOf(key);
+    if (layer == kFileLayer || layer == kAnnotationLayer) chooser = merger.sourceOf(key);
+  }
+  if (chooser == nullptr) return;
+  const Config& cfg = out.config;
+  auto allowed = [&](Backend b) {
+    return std::find(policy.allowedBackends.begin(), policy.allowedBackends.end(), b) !=
+           policy.allowedBackends.end();
+  };
+  if (allowed(cfg.backend) || allowed(cfg.effectiveBackend())) return;
+  std::vector<std::string> names;
+  for (Backend b : policy.allowedBackends)
+    names.push_back(backendName(b));
+  problems.add(*chooser, std::string("chooses the ") + backendName(cfg.effectiveBackend()) +
+                             " backend, which the node administrator does not allow for pods "
+                             "(allowed_backends in the kuma-cni network configuration: " +
+                             join(names, ", ") + ")");
 }
 
 }  // namespace
@@ -257,7 +338,8 @@ Result<Loaded> load(const LoadRequest& req) {
 
   merger.add(kEnvironmentLayer, environmentAssignments(req.environment, warnings));
   merger.add(kFlagLayer, flagAssignments(req.flags, problems, warnings));
-  return finishOrError(merger, &req.environment, req.cniMode, problems, warnings);
+  return finishOrError(merger, req.uninstall ? nullptr : &req.environment, req.cniMode, problems,
+                       warnings);
 }
 
 Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotations,
@@ -273,22 +355,41 @@ Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotat
 }
 
 Result<Loaded> fromPodAnnotations(const std::map<std::string, std::string>& annotations,
-                                  const std::string& sourceName, bool cniMode) {
+                                  const std::string& sourceName, const PodPolicy& policy) {
   constexpr const char* kConfigKey = "traffic.kuma.io/transparent-proxy-config";
+  // The administrator's values alone, to tell a pod's no-op repetition of them from a change.
+  Config admin;
+  if (!policy.adminConfig.empty()) {
+    KT_ASSIGN_OR_RETURN(auto adminOnly, fromAdminConfig(policy));
+    admin = std::move(adminOnly.config);
+  }
   Problems problems;
   std::vector<std::string> warnings;
   Merger merger(problems, warnings);
+  addAdminLayer(merger, policy, problems);
   Annotations in;
   for (const auto& [key, value] : annotations) {
     if (key == kConfigKey) {
       merger.add(kFileLayer,
-                 configFileAssignments(value, sourceName + " annotation " + kConfigKey, problems));
+                 allowedForPod(configFileAssignments(
+                                   value, sourceName + " annotation " + kConfigKey, problems),
+                               policy, admin, problems));
       continue;
     }
     in[key] = Annotation{value, Source{Source::Kind::kAnnotation, key, sourceName, 0}};
   }
-  merger.add(kAnnotationLayer, annotationAssignments(in, problems, warnings));
-  return finishOrError(merger, nullptr, cniMode, problems, warnings);
+  merger.add(kAnnotationLayer,
+             allowedForPod(annotationAssignments(in, problems, warnings), policy, admin, problems));
+  return finishOrError(merger, nullptr, true, problems, warnings,
+                       [&](const Loaded& out) { checkPodBackend(merger, policy, out, problems); });
+}
+
+Result<Loaded> fromAdminConfig(const PodPolicy& policy) {
+  Problems problems;
+  std::vector<std::string> warnings;
+  Merger merger(problems, warnings);
+  addAdminLayer(merger, policy, problems);
+  return finishOrError(merger, nullptr, true, problems, warnings);
 }
 
 std::string describeProvenance(const Loaded& loaded) {

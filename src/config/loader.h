@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ struct LoadRequest {
   Environment environment;
   StdinReader readStdin;  // empty = stdin is not available ("-" is then a problem)
   bool cniMode = false;   // numeric uids only; also settable by the config file's cniMode
+  // For uninstall: settings only install needs (the eBPF instance IP) are not required.
+  bool uninstall = false;
 };
 
 struct Loaded {
@@ -65,12 +68,34 @@ Result<Loaded> load(const LoadRequest& req);
 Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotations,
                                const std::string& sourceName, bool cniMode);
 
-// fromAnnotations() for a pod that may carry Kuma's ConfigMap-mode configuration: the YAML of
-// annotation traffic.kuma.io/transparent-proxy-config (what the injector merged from the
-// ConfigMap and the control plane) is the config-file layer, the other annotations override it,
-// as in Kuma's ConfigMap precedence (annotation > ConfigMap). Used by the CNI plugin.
+// What the node administrator decides for the pods of a node in CNI mode (the CNI network
+// configuration; docs/security.md). Pods may set pod-level settings (Scope::kPod) and the
+// node-level ones listed in allowPodSettings, nothing else.
+struct PodPolicy {
+  // The administrator's layer in the config-file schema (JSON or YAML text); "" = none. Every
+  // key is allowed here, node-level ones included.
+  std::string adminConfig;
+  // How messages and provenance name that layer.
+  std::string adminConfigName = "network configuration tproxy_config";
+  // Canonical keys of node-level settings pods may set anyway.
+  std::set<std::string, std::less<>> allowPodSettings;
+  // Backends a pod may choose (by annotation or its config annotation); empty = any.
+  std::vector<Backend> allowedBackends;
+};
+
+// The configuration of one pod in CNI mode. Layers, lowest first: built-in defaults <
+// policy.adminConfig < the YAML of annotation traffic.kuma.io/transparent-proxy-config (what
+// Kuma's injector merged from its ConfigMap and the control plane) < the pod's other
+// annotations (Kuma's ConfigMap precedence: annotation > ConfigMap). A pod layer that sets a
+// node-level setting not in policy.allowPodSettings, or chooses a backend not in
+// policy.allowedBackends, is a problem naming the annotation (and key) and the administrator
+// setting that would allow it: the load fails, nothing is silently honoured or dropped.
+// Config::cniMode is always set. Used by the CNI plugin for ADD and CHECK.
 Result<Loaded> fromPodAnnotations(const std::map<std::string, std::string>& annotations,
-                                  const std::string& sourceName, bool cniMode);
+                                  const std::string& sourceName, const PodPolicy& policy);
+
+// The administrator's layer alone over the built-in defaults (CNI DEL, which has no pod).
+Result<Loaded> fromAdminConfig(const PodPolicy& policy);
 
 // One line per setting that is not at its default, in table order:
 // "redirect.inbound.port = 15007 (flag --redirect-inbound-port)".

@@ -71,6 +71,11 @@ class Def {
     s_.inFile = false;
     return std::move(*this);
   }
+  // Node-level (Scope::kNode): only the node administrator sets it.
+  Def&& node() && {
+    s_.scope = Scope::kNode;
+    return std::move(*this);
+  }
   Def&& max(uint32_t m) && {
     s_.max = m;
     return std::move(*this);
@@ -225,6 +230,7 @@ std::vector<Setting> buildTable() {
       [](auto& c) -> auto& { return c.dns.conntrackZoneSplit; }));
   t.push_back(field(
       Def("redirect.dns.resolvConfigPath", K::kPath)
+          .node()
           .help("resolv.conf read by --redirect-dns (config file)"),
       [](auto& c) -> auto& { return c.dns.resolvConfPath; }));
   t.push_back(field(
@@ -241,27 +247,46 @@ std::vector<Setting> buildTable() {
       [](auto& c) -> auto& { return c.ebpf.instanceIp; }));
   t.push_back(field(
       Def("ebpf.instanceIPEnvVarName", K::kEnvVarName)
+          .node()
           .annotations({"kuma.io/transparent-proxying-ebpf-instance-ip-env-var-name"})
           .help("variable holding the pod's IP when ebpf.instanceIP is not set"),
       [](auto& c) -> auto& { return c.ebpf.instanceIpEnvVarName; }));
   t.push_back(field(
       Def("ebpf.bpffsPath", K::kAbsolutePath)
+          .node()
           .flags({"--ebpf-bpffs-path"})
           .annotations({"kuma.io/transparent-proxying-ebpf-bpf-fs-path"})
           .help("bpffs directory for pinned eBPF objects"),
       [](auto& c) -> auto& { return c.ebpf.bpffsPath; }));
   t.push_back(field(
       Def("ebpf.cgroupPath", K::kAbsolutePath)
+          .node()
           .flags({"--ebpf-cgroup-path"})
           .annotations({"kuma.io/transparent-proxying-ebpf-cgroup-path"})
           .help("cgroup v2 directory the eBPF programs attach to"),
       [](auto& c) -> auto& { return c.ebpf.cgroupPath; }));
   t.push_back(field(
       Def("ebpf.programsSourcePath", K::kOptionalPath)
+          .node()
           .flags({"--ebpf-programs-source-path"})
           .annotations({"kuma.io/transparent-proxying-ebpf-programs-source-path"})
           .help("directory of eBPF objects (default: the ones built in)"),
       [](auto& c) -> auto& { return c.ebpf.programsSourcePath; }));
+  {
+    Setting s = Def("ebpf.programsSha256", K::kObjectDigests)
+                    .node()
+                    .flags({"--ebpf-programs-sha256"})
+                    .help(
+                        "file=sha256hex,...: digests of object files the programs source "
+                        "path may hold besides copies of the embedded objects");
+    s.apply = [](Config& c, const Value& v) {
+      // The text was checked by parseSettingValue and is in canonical form.
+      auto digests = parseObjectDigests(std::get<std::string>(v));
+      if (digests) c.ebpf.programsSha256 = std::move(digests).value();
+    };
+    s.show = [](const Config& c) { return formatObjectDigests(c.ebpf.programsSha256); };
+    t.push_back(std::move(s));
+  }
   t.push_back(field(
       Def("ebpf.tcAttachIface", K::kInterface)
           .flags({"--ebpf-tc-attach-iface"})
@@ -298,24 +323,28 @@ std::vector<Setting> buildTable() {
       [](auto& c) -> auto& { return c.comments; }));
   t.push_back(field(
       Def("wait", K::kUint)
+          .node()
           .flags({"--wait"})
           .max(600)
           .help("seconds iptables-restore (legacy) waits for the xtables lock"),
       [](auto& c) -> auto& { return c.waitSeconds; }));
   t.push_back(field(
       Def("waitInterval", K::kUint)
+          .node()
           .flags({"--wait-interval"})
           .max(999999)
           .help("microseconds between xtables lock attempts (legacy)"),
       [](auto& c) -> auto& { return c.waitIntervalMicros; }));
   t.push_back(field(
       Def("retry.maxRetries", K::kUint)
+          .node()
           .flags({"--max-retries"})
           .max(100)
           .help("retries after a failed apply"),
       [](auto& c) -> auto& { return c.retry.maxRetries; }));
   t.push_back(field(
       Def("retry.sleepBetweenRetries", K::kDuration)
+          .node()
           .flags({"--sleep-between-retries"})
           .help("pause between retries (Go duration: 2s, 500ms, 1m30s)"),
       [](auto& c) -> auto& { return c.retry.sleepBetweenRetries; }));
@@ -332,12 +361,13 @@ std::vector<Setting> buildTable() {
       [](auto& c) -> auto& { return c.transparentProxyEnabled; }));
   t.push_back(field(
       Def("netns", K::kPath)
+          .node()
           .notInFile()
           .flags({"--netns"})
           .help("enter this network namespace first (path of a netns file)"),
       [](auto& c) -> auto& { return c.netnsPath; }));
   t.push_back(field(
-      Def("cniMode", K::kBool).help("numeric uids only, no NSS lookups (config file)"),
+      Def("cniMode", K::kBool).node().help("numeric uids only, no NSS lookups (config file)"),
       [](auto& c) -> auto& { return c.cniMode; }));
   t.push_back(field(
       Def("verbose", K::kBool)
@@ -345,7 +375,10 @@ std::vector<Setting> buildTable() {
           .help("verbose rules and provenance of each setting"),
       [](auto& c) -> auto& { return c.verbose; }));
   t.push_back(field(
-      Def("dryRun", K::kBool).flags({"--dry-run"}).help("print the rules instead of applying them"),
+      Def("dryRun", K::kBool)
+          .node()
+          .flags({"--dry-run"})
+          .help("print the rules instead of applying them"),
       [](auto& c) -> auto& { return c.dryRun; }));
   for (auto& s : t)
     if (s.inFile) s.envName = envNameForKey(s.key);
@@ -386,6 +419,13 @@ const Setting* findSettingByEnv(std::string_view name) {
       indexBy([](const Setting& s) { return std::vector<std::string_view>{s.envName}; });
   auto it = index.find(name);
   return it == index.end() ? nullptr : it->second;
+}
+
+std::vector<std::string_view> nodeSettingKeys() {
+  std::vector<std::string_view> out;
+  for (const auto& s : settings())
+    if (s.scope == Scope::kNode) out.push_back(s.key);
+  return out;
 }
 
 std::string envNameForKey(std::string_view key) {
@@ -479,6 +519,11 @@ Result<Value> parseSettingValue(const Setting& s, std::string_view text) {
       return wrap(parseEnvVarName(text));
     case K::kOptionalIp:
       return wrap(parseOptionalIp(text));
+    case K::kObjectDigests: {
+      auto d = parseObjectDigests(text);
+      if (!d) return std::move(d).takeError();
+      return Value(formatObjectDigests(*d));
+    }
   }
   return Error::config("unknown value kind");
 }

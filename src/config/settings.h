@@ -39,10 +39,22 @@ enum class ValueKind {
   kInterface,     // interface name, empty = automatic
   kEnvVarName,
   kOptionalIp,
+  kObjectDigests,  // `file=sha256hex` comma list
 };
 
 // How annotations spell the booleans of a setting (kuma.md 1.1).
 enum class AnnotationBool { kEnabled, kYesNo };
+
+// Who may choose a setting's value (docs/security.md).
+//   kPod:  it shapes the interception of one pod's own traffic (ports, exclusions, uids, DNS,
+//          IP family, backend among those the administrator allows, logs): the pod's author may
+//          set it by annotation, also in CNI mode.
+//   kNode: it chooses something of the node: a path that root opens, creates or mounts, a
+//          program root loads, a lock, a time budget, the namespace to enter. Only the node
+//          administrator sets it (flags and config file of the init container, the CNI network
+//          configuration); in CNI mode a pod may set it only when the administrator lists its
+//          key in allow_pod_settings.
+enum class Scope { kPod, kNode };
 
 using Value = std::variant<bool, uint16_t, uint32_t, std::vector<PortRange>, std::vector<Cidr>,
                            std::vector<UidPortExclusion>, std::chrono::milliseconds, IpFamilyMode,
@@ -56,6 +68,7 @@ struct Setting {
   std::vector<std::string_view> flags;        // install flags; the first is the primary name
   std::vector<std::string_view> annotations;  // 1:1 annotation keys; a later key wins
   AnnotationBool annotationBool = AnnotationBool::kEnabled;
+  Scope scope = Scope::kPod;
   uint32_t max = 0;       // kUint only
   std::string_view help;  // one line for --help
   // Writes a parsed value (of the variant alternative that `kind` produces) into the config.
@@ -78,6 +91,9 @@ const std::vector<Setting>& settings();
 const Setting* findSetting(std::string_view key);
 const Setting* findSettingByFlag(std::string_view flag);  // "--redirect-dns"
 const Setting* findSettingByEnv(std::string_view name);   // full variable name
+
+// The canonical keys of every node-level setting, in table order.
+std::vector<std::string_view> nodeSettingKeys();
 
 // "redirect.dns.captureAll" -> "KUMA_TRANSPARENT_PROXY_REDIRECT_DNS_CAPTURE_ALL"; acronyms stay
 // whole words (kumaDPUser -> KUMA_DP_USER, excludePortsForUIDs -> EXCLUDE_PORTS_FOR_UIDS).

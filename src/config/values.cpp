@@ -390,6 +390,55 @@ Result<std::string> parseEnvVarName(std::string_view text) {
   return std::string(text);
 }
 
+Result<std::string> checkObjectDigest(std::string_view file, std::string_view hex) {
+  bool nameOk = !file.empty() && file.size() <= 255 && file != "." && file != "..";
+  for (char c : file) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '/' || u <= 0x20 || u >= 0x7f) nameOk = false;
+  }
+  if (!nameOk) {
+    return Error::config("object file name " + quoteForMessage(file) +
+                         " must be a plain file name such as kuma_tproxy_cgroup.bpf.o");
+  }
+  std::string lower;
+  for (char c : hex) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      lower.clear();
+      break;
+    }
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (lower.size() != 64) {
+    return Error::config("digest " + quoteForMessage(hex) + " of " + std::string(file) +
+                         " is not a SHA-256 in hex (64 hex digits)");
+  }
+  return lower;
+}
+
+Result<std::map<std::string, std::string>> parseObjectDigests(std::string_view text) {
+  std::map<std::string, std::string> out;
+  for (const auto& item : splitList(text, ',')) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos) {
+      return Error::config("value " + quoteForMessage(item) + " is not file=sha256hex");
+    }
+    std::string file(trim(std::string_view(item).substr(0, eq)));
+    KT_ASSIGN_OR_RETURN(std::string hex,
+                        checkObjectDigest(file, trim(std::string_view(item).substr(eq + 1))));
+    if (!out.emplace(file, hex).second) {
+      return Error::config("object file " + file + " is given more than one digest");
+    }
+  }
+  return out;
+}
+
+std::string formatObjectDigests(const std::map<std::string, std::string>& digests) {
+  std::vector<std::string> parts;
+  for (const auto& [file, hex] : digests)
+    parts.push_back(file + "=" + hex);
+  return join(parts, ",");
+}
+
 Result<std::string> parseOptionalIp(std::string_view text) {
   if (text.empty()) return std::string();
   auto ip = IpAddress::parse(text);

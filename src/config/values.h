@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,14 @@ Result<std::string> parseInterfaceName(std::string_view text);
 Result<std::string> parseEnvVarName(std::string_view text);
 // An IPv4 or IPv6 address; empty = unset.
 Result<std::string> parseOptionalIp(std::string_view text);
+// SHA-256 digests of eBPF object files: a comma list of `file=hex` (64 hex digits; the file a
+// plain name such as kuma_tproxy_cgroup.bpf.o), items trimmed, empty = none. Returned in
+// canonical form: sorted by file, lower-case hex.
+Result<std::map<std::string, std::string>> parseObjectDigests(std::string_view text);
+// Checks one `file` -> `hex` pair of parseObjectDigests (also used for the CNI network
+// configuration's ebpf_programs_sha256 object); returns the lower-case hex.
+Result<std::string> checkObjectDigest(std::string_view file, std::string_view hex);
+std::string formatObjectDigests(const std::map<std::string, std::string>& digests);
 
 // Canonical text of values, parseable again by the parsers above (used by provenance and the
 // help text): "80,8000-9000", "10.0.0.0/8,fe80::/10", "tcp,udp:*:5678", "1m30s".

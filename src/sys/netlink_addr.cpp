@@ -134,6 +134,9 @@ Result<std::vector<InterfaceAddress>> listAddressesOn(mnl_socket* sock,
             std::memcpy(ia.cidr.addr.bytes.data(), mnl_attr_get_payload(attr), size);
             have = true;
           }
+          if (type == IFA_PROTO && mnl_attr_get_payload_len(attr) == 1) {
+            ia.proto = mnl_attr_get_u8(attr);
+          }
         });
         if (!have) return MNL_CB_OK;
         ia.cidr.prefix = a->ifa_prefixlen;
@@ -199,16 +202,21 @@ Status addAddress(const std::string& ifname, const Cidr& cidr) {
   if (index == 0) {
     return Error::system("adding " + cidr.str() + " to " + ifname + ": no such interface", errno);
   }
-  return addAddress(index, ifname, cidr);
+  KT_ASSIGN_OR_RETURN(bool added, addAddress(index, ifname, cidr));
+  (void)added;
+  return {};
 }
 
-Status addAddress(uint32_t index, const std::string& ifname, const Cidr& cidr) {
-  const std::string what = "adding " + cidr.str() + " to " + ifname;
+namespace {
+
+// One RTM_NEWADDR / RTM_DELADDR request for `cidr` on interface `index`.
+Status changeAddress(uint16_t type, uint16_t flags, uint32_t index, const Cidr& cidr,
+                     const std::string& what) {
   KT_ASSIGN_OR_RETURN(auto sock, openRoute());
   alignas(nlmsghdr) char buf[kRequestBuffer];
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = RTM_NEWADDR;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
   auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
   ifa->ifa_family = cidr.family() == Family::kV4 ? AF_INET : AF_INET6;
   ifa->ifa_prefixlen = cidr.prefix;
@@ -217,9 +225,36 @@ Status addAddress(uint32_t index, const std::string& ifname, const Cidr& cidr) {
   const auto size = static_cast<uint16_t>(cidr.addr.size());
   mnl_attr_put(nlh, IFA_LOCAL, size, cidr.addr.bytes.data());
   mnl_attr_put(nlh, IFA_ADDRESS, size, cidr.addr.bytes.data());
-  auto s = talk(
+  if (type == RTM_NEWADDR) mnl_attr_put_u8(nlh, IFA_PROTO, kOurAddressProto);
+  return talk(
       sock.get(), nlh, [](const nlmsghdr*) { return MNL_CB_OK; }, what);
-  if (!s && s.error().errnum() == EEXIST) return {};
+}
+
+}  // namespace
+
+Result<bool> addAddress(uint32_t index, const std::string& ifname, const Cidr& cidr) {
+  auto s = changeAddress(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, index, cidr,
+                         "adding " + cidr.str() + " to " + ifname);
+  if (!s && s.error().errnum() == EEXIST) return false;
+  if (!s) return std::move(s).takeError();
+  return true;
+}
+
+Result<AddressOwner> addressOwner(const std::string& ifname, const Cidr& cidr) {
+  KT_ASSIGN_OR_RETURN(auto addrs, listAddresses(cidr.family()));
+  for (const auto& a : addrs) {
+    if (a.ifname != ifname || a.cidr.prefix != cidr.prefix || a.cidr.addr != cidr.addr) continue;
+    return a.proto == kOurAddressProto ? AddressOwner::kUs : AddressOwner::kOther;
+  }
+  return AddressOwner::kAbsent;
+}
+
+Status removeAddress(const std::string& ifname, const Cidr& cidr) {
+  const std::string what = "removing " + cidr.str() + " from " + ifname;
+  unsigned index = if_nametoindex(ifname.c_str());
+  if (index == 0) return Error::system(what + ": no such interface", errno);
+  auto s = changeAddress(RTM_DELADDR, 0, index, cidr, what);
+  if (!s && s.error().errnum() == EADDRNOTAVAIL) return {};
   return s;
 }
 

@@ -20,7 +20,13 @@ struct InterfaceAddress {
   std::string ifname;
   bool loopback = false;  // the interface has IFF_LOOPBACK
   Cidr cidr;
+  uint8_t proto = 0;  // IFA_PROTO: who added the address (0 = unknown / not recorded)
 };
+
+// The IFA_PROTO value (Linux 6.1+; 0-3 are the kernel's) that addAddress() stores on the
+// addresses it adds: how uninstall tells the ::6/128 it added from one that was there before.
+// Older kernels ignore the attribute; the address then reads back as not ours and is kept.
+inline constexpr uint8_t kOurAddressProto = 0x6b;
 
 // Every address of `family` with its interface (two rtnetlink dumps: links, addresses).
 Result<std::vector<InterfaceAddress>> listAddresses(Family family);
@@ -42,9 +48,27 @@ struct InterfaceSummary {
 };
 Result<InterfaceSummary> summarizeInterfaces(std::optional<Family> family);
 
-// Adds `cidr` to interface `ifname`. An identical address already present is success.
+// Adds `cidr` to interface `ifname`, marked with kOurAddressProto. An identical address already
+// present is success (and keeps its own mark).
 Status addAddress(const std::string& ifname, const Cidr& cidr);
-// The same for an interface whose index is known (`ifname` only names it in errors).
-Status addAddress(uint32_t ifindex, const std::string& ifname, const Cidr& cidr);
+// The same for an interface whose index is known (`ifname` only names it in errors). Returns
+// true when the address was added, false when it was there already.
+Result<bool> addAddress(uint32_t ifindex, const std::string& ifname, const Cidr& cidr);
+
+// ::6/128, the source address Envoy's IPv6 inbound passthrough binds to: every backend adds it
+// to loopback when it intercepts IPv6, and uninstall removes it when kuma-tproxy added it.
+inline Cidr passthroughV6() {
+  IpAddress a;
+  a.family = Family::kV6;
+  a.bytes[15] = 6;
+  return Cidr::host(a);
+}
+
+// Who holds `cidr` on the interface `ifname`.
+enum class AddressOwner { kAbsent, kUs, kOther };
+Result<AddressOwner> addressOwner(const std::string& ifname, const Cidr& cidr);
+
+// Removes `cidr` from `ifname`; an address that is not there is success.
+Status removeAddress(const std::string& ifname, const Cidr& cidr);
 
 }  // namespace kt::sys

@@ -1,7 +1,9 @@
 #include "sys/netns.h"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -26,6 +28,19 @@ Result<std::unique_ptr<NetnsGuard>> NetnsGuard::enter(const std::string& path) {
         .hint(
             "pass the path of a network namespace file such as /var/run/netns/NAME or "
             "/proc/PID/ns/net");
+  }
+  // Before setns: its EINVAL for a file that is no namespace would read as a privilege problem.
+  // NS_GET_NSTYPE answers ENOTTY for a file outside nsfs and the namespace type otherwise.
+  int type = ::ioctl(target.get(), NS_GET_NSTYPE);
+  if (type < 0 && errno == ENOTTY) {
+    return Error::config(path + " is not a network namespace (not a namespace file at all)")
+        .hint(
+            "pass the path of a network namespace file such as /var/run/netns/NAME or "
+            "/proc/PID/ns/net");
+  }
+  if (type >= 0 && type != CLONE_NEWNET) {
+    return Error::config(path + " is a namespace, but not a network namespace")
+        .hint("pass /proc/PID/ns/net, not another /proc/PID/ns/ file");
   }
   if (::setns(target.get(), CLONE_NEWNET) != 0) {
     int err = errno;

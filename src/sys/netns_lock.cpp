@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -23,25 +25,111 @@ namespace {
 
 constexpr const char* kRunDir = "/run/kuma-tproxy";
 
-Status makeDir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    int err = errno;
-    return Error::system("creating " + dir, err);
-  }
-  return okStatus();
+Error notPrivate(const std::string& what, const std::string& why) {
+  return Error(ErrorKind::kPermission, "refusing " + what + ": " + why)
+      .hint("something other than kuma-tproxy created it; remove it (and find out who did)");
 }
 
-// Opens (creating) the lock file `name` in `dir`.
-Result<Fd> openIn(const std::string& dir, const std::string& name) {
-  std::string path = dir + "/" + name;
-  // No O_CLOEXEC: see the header (orphaned tools keep the namespace locked).
-  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW, 0600));  // NOLINT(android-cloexec-open)
+}  // namespace
+
+Result<LockDir> openPrivateDir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+    int err = errno;
+    return Error::system("creating lock directory " + path, err);
+  }
+  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
     int err = errno;
-    return Error::system("opening " + path, err);
+    if (err == ELOOP || err == ENOTDIR) {
+      // Which of the two the kernel reports for a link opened O_DIRECTORY | O_NOFOLLOW varies;
+      // lstat tells (for the message only: the open already refused).
+      struct stat st {};
+      bool link = ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+      return notPrivate("lock directory " + path,
+                        link ? "it is a symbolic link" : "it is not a directory");
+    }
+    return Error::system("opening lock directory " + path, err);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    int err = errno;
+    return Error::system("fstat " + path, err);
+  }
+  if (st.st_uid != ::geteuid()) {
+    return notPrivate("lock directory " + path, "it is owned by uid " + std::to_string(st.st_uid) +
+                                                    ", not by uid " + std::to_string(::geteuid()));
+  }
+  if ((st.st_mode & 022) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return notPrivate("lock directory " + path,
+                      std::string("others may write to it (mode ") + mode + ")");
+  }
+  return LockDir{path, std::move(fd)};
+}
+
+Result<LockDir> openLockDirectory(const std::string& explicitDir) {
+  std::vector<std::string> candidates;
+  if (explicitDir.empty()) {
+    candidates =
+        lockDirectories(std::getenv("XTABLES_LOCKFILE"), std::getenv("TMPDIR"), ::geteuid());
+  } else {
+    candidates = {explicitDir};
+  }
+  std::vector<std::string> problems;
+  for (const auto& d : candidates) {
+    auto dir = openPrivateDir(d);
+    if (dir) {
+      // A directory that exists on a read-only filesystem (an image that ships /run/kuma-tproxy,
+      // run with readOnlyRootFilesystem) cannot hold a lock file: the next candidate can.
+      if (::faccessat(dir->fd.get(), ".", W_OK, AT_EACCESS) == 0) return dir;
+      int err = errno;
+      problems.push_back("lock directory " + d + " is not writable: " + std::strerror(err));
+      continue;
+    }
+    if (dir.error().kind() == ErrorKind::kPermission) {
+      // A default directory root owns is not ours when we are not root, but nobody planted it
+      // either: the next candidate serves. Any other foreign or unsafe directory is refused.
+      struct stat st {};
+      bool rootsOwn = explicitDir.empty() && ::geteuid() != 0 && ::lstat(d.c_str(), &st) == 0 &&
+                      S_ISDIR(st.st_mode) && st.st_uid == 0;
+      if (!rootsOwn) return std::move(dir).takeError();
+    }
+    problems.push_back(dir.error().message());
+  }
+  return Error(ErrorKind::kUnsupported,
+               "no directory can hold the lock files of kuma-tproxy: " + join(problems, "; "))
+      .hint(
+          "give the container a writable /run or /tmp (an emptyDir volume), as Kuma's init "
+          "container has");
+}
+
+Result<Fd> openPrivateFile(const LockDir& dir, const std::string& name, bool inheritable) {
+  const std::string path = dir.path + "/" + name;
+  int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | (inheritable ? 0 : O_CLOEXEC);
+  Fd fd(::openat(dir.fd.get(), name.c_str(), flags, 0600));  // NOLINT(android-cloexec-open)
+  if (!fd) {
+    int err = errno;
+    if (err == ELOOP) return notPrivate("lock file " + path, "it is a symbolic link");
+    return Error::system("opening lock file " + path, err);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    int err = errno;
+    return Error::system("fstat " + path, err);
+  }
+  if (!S_ISREG(st.st_mode)) return notPrivate("lock file " + path, "it is not a regular file");
+  if (st.st_uid != ::geteuid()) {
+    return notPrivate("lock file " + path, "it is owned by uid " + std::to_string(st.st_uid) +
+                                               ", not by uid " + std::to_string(::geteuid()));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return notPrivate("lock file " + path, "others may open it");
   }
   return fd;
 }
+
+namespace {
 
 // The process that took the flock on (dev, ino), from /proc/locks: "pid N (comm)", "pid N,
 // which has exited (a program it started still holds the lock)", or "" when not listed.
@@ -74,13 +162,14 @@ std::string describeHolder(dev_t dev, ino_t ino) {
 
 }  // namespace
 
-std::vector<std::string> lockDirectories(const char* xtablesLockFile, const char* tmpDir) {
-  std::vector<std::string> dirs{kRunDir};
+std::vector<std::string> lockDirectories(const char* xtablesLockFile, const char* tmpDir,
+                                         uid_t uid) {
+  std::vector<std::string> bases;
   auto add = [&](std::string d) {
     while (d.size() > 1 && d.back() == '/')
       d.pop_back();
     if (d.empty() || d[0] != '/') return;  // relative paths depend on the working directory
-    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(std::move(d));
+    if (std::find(bases.begin(), bases.end(), d) == bases.end()) bases.push_back(std::move(d));
   };
   if (xtablesLockFile) {
     std::string f(xtablesLockFile);
@@ -89,6 +178,9 @@ std::vector<std::string> lockDirectories(const char* xtablesLockFile, const char
   }
   if (tmpDir) add(tmpDir);
   add("/tmp");
+  std::vector<std::string> dirs{kRunDir};
+  for (const auto& b : bases)
+    dirs.push_back((b == "/" ? "" : b) + "/kuma-tproxy-" + std::to_string(uid));
   return dirs;
 }
 
@@ -105,44 +197,14 @@ Result<NetnsLock> NetnsLock::acquire(const NetnsLockOptions& opts) {
   }
   const std::string name = lockFileName(ns.st_dev, ns.st_ino);
 
-  // The directory: the first candidate where the file can be opened. A run with a read-only
-  // /run (kuma-init) falls through to /tmp; every run in the same environment lands on the
-  // same directory.
-  std::string dir;
-  std::vector<std::string> candidates;
-  if (opts.directory.empty()) {
-    candidates = lockDirectories(std::getenv("XTABLES_LOCKFILE"), std::getenv("TMPDIR"));
-  } else {
-    candidates = {opts.directory};
-  }
-  std::vector<std::string> problems;
-  Fd fd;
-  for (const auto& d : candidates) {
-    // Only our own directories are created; /tmp and $TMPDIR must exist already.
-    if (d == kRunDir || d == opts.directory) {
-      if (auto s = makeDir(d); !s) {
-        problems.push_back(s.error().message());
-        continue;
-      }
-    }
-    auto opened = openIn(d, name);
-    if (opened) {
-      fd = std::move(*opened);
-      dir = d;
-      break;
-    }
-    problems.push_back(opened.error().message());
-  }
-  if (!fd) {
-    return Error(ErrorKind::kUnsupported,
-                 "no directory can hold the lock file of this network namespace: " +
-                     join(problems, "; "))
-        .hint(
-            "give the container a writable /tmp (an emptyDir volume), as Kuma's init "
-            "container has");
-  }
+  // The directory: the first candidate that is (or can be made) ours. A run with a read-only
+  // /run (kuma-init) falls through to /tmp/kuma-tproxy-<uid>; every run in the same
+  // environment lands on the same directory.
+  KT_ASSIGN_OR_RETURN(LockDir dir, openLockDirectory(opts.directory));
+  const std::string path = dir.path + "/" + name;
+  // No O_CLOEXEC: see the header (orphaned tools keep the namespace locked).
+  KT_ASSIGN_OR_RETURN(Fd fd, openPrivateFile(dir, name, true));
 
-  const std::string path = dir + "/" + name;
   const auto deadline = std::chrono::steady_clock::now() + opts.timeout;
   auto pause = std::chrono::milliseconds(1);
   bool announced = false;
@@ -156,13 +218,13 @@ Result<NetnsLock> NetnsLock::acquire(const NetnsLockOptions& opts) {
         int err = errno;
         return Error::system("fstat " + path, err);
       }
-      if (::stat(path.c_str(), &now) == 0 && now.st_ino == held.st_ino &&
-          now.st_dev == held.st_dev) {
+      if (::fstatat(dir.fd.get(), name.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+          now.st_ino == held.st_ino && now.st_dev == held.st_dev) {
         spdlog::debug("holding the lock of this network namespace ({})", path);
-        return NetnsLock(std::move(fd), path);
+        return NetnsLock(std::move(dir.fd), std::move(fd), name, path);
       }
       // The previous holder unlinked the file after we opened it: lock the current one.
-      KT_ASSIGN_OR_RETURN(fd, openIn(dir, name));
+      KT_ASSIGN_OR_RETURN(fd, openPrivateFile(dir, name, true));
       continue;
     }
     int err = errno;
@@ -195,7 +257,9 @@ Result<NetnsLock> NetnsLock::acquire(const NetnsLockOptions& opts) {
 NetnsLock& NetnsLock::operator=(NetnsLock&& o) noexcept {
   if (this != &o) {
     release();
+    dir_ = std::move(o.dir_);
     fd_ = std::move(o.fd_);
+    name_ = std::move(o.name_);
     path_ = std::move(o.path_);
   }
   return *this;
@@ -209,8 +273,9 @@ void NetnsLock::release() {
   if (!fd_) return;
   // Unlink first, while the lock is still ours: a waiter that locks the unlinked file notices
   // and retries on a fresh one (see acquire).
-  ::unlink(path_.c_str());
+  ::unlinkat(dir_.get(), name_.c_str(), 0);
   fd_.reset();
+  dir_.reset();
 }
 
 }  // namespace kt::sys

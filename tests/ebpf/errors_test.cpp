@@ -14,6 +14,7 @@
 
 #include "backend/ebpf/host.h"
 #include "backend/ebpf/layout.h"
+#include "backend/ebpf/objects.h"
 #include "backend/ebpf/pins.h"
 #include "backend/ebpf/pod.h"
 #include "support/fixture.h"
@@ -67,18 +68,32 @@ TEST_F(Errors, IncompatibleObjectsInTheSourceDirectory) {
   ASSERT_NE(p, nullptr);
   TempDir dir;
   p->cfg.ebpf.programsSourcePath = dir.path;
-  // The per-pod object where the node-wide one is expected: its programs are missing.
+  // The per-pod object where the node-wide one is expected: not the embedded object, and no
+  // digest configured.
   fs::copy_file(fs::path(KT_BPF_OBJECT_DIR) / "kuma_tproxy_netns.bpf.o",
                 dir.path / "kuma_tproxy_cgroup.bpf.o");
   auto s = install(*p);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().kind(), ErrorKind::kConfig);
+  EXPECT_THAT(s.error().message(), HasSubstr("is not the object built into this kuma-tproxy"));
+  expectNothingLeft(*p);
+
+  // With its digest configured, the shape check names what is wrong: its programs are missing.
+  std::string netnsDigest;
+  {
+    std::ifstream in(dir.path / "kuma_tproxy_cgroup.bpf.o", std::ios::binary);
+    netnsDigest = eb::sha256Hex(std::string(std::istreambuf_iterator<char>(in), {}));
+  }
+  p->cfg.ebpf.programsSha256["kuma_tproxy_cgroup.bpf.o"] = netnsDigest;
+  s = install(*p);
+  ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().message(), HasSubstr("kuma_tproxy_cgroup.bpf.o: program 'kt_"));
   EXPECT_THAT(s.error().message(), HasSubstr("is missing"));
   expectNothingLeft(*p);
 
-  // Not an ELF object at all.
+  // Not an ELF object at all (digest configured).
   std::ofstream(dir.path / "kuma_tproxy_cgroup.bpf.o") << "not an object";
+  p->cfg.ebpf.programsSha256["kuma_tproxy_cgroup.bpf.o"] = eb::sha256Hex("not an object");
   s = install(*p);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.error().message(), HasSubstr("not a BPF object"));
@@ -177,6 +192,59 @@ TEST_F(Errors, EmptyDirectoryGetsABpffsMounted) {
   ASSERT_TRUE(install(*p).ok());
   EXPECT_TRUE(eb::isBpffs(mountPoint));
   EXPECT_TRUE(uninstall(*p, true).ok());
+  // The install made the mount point and mounted the bpffs; removing everything removes them.
+  EXPECT_FALSE(eb::isBpffs(mountPoint));
+  EXPECT_FALSE(fs::exists(mountPoint));
+  EXPECT_TRUE(fs::exists(dir.path)) << "a directory the install did not create stays";
+}
+
+// The pod uninstall that removes the last pod from a bpffs an install created takes the node
+// programs, the mount and the directories with it; a second pod keeps them alive meanwhile.
+TEST_F(Errors, LastPodUninstallRemovesTheBpffsTheInstallCreated) {
+  Pod* a = addPod(87);
+  Pod* b = addPod(88);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  TempDir dir;
+  fs::path created = dir.path / "made";
+  fs::path mountPoint = created / "bpf";
+  struct Unmount {
+    std::string path, cgroup;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{mountPoint, cgroup_->path()};
+  a->cfg.ebpf.bpffsPath = b->cfg.ebpf.bpffsPath = mountPoint;
+  ASSERT_TRUE(install(*a).ok());
+  ASSERT_TRUE(install(*b).ok());
+  ASSERT_TRUE(uninstall(*a).ok());
+  EXPECT_TRUE(eb::isBpffs(mountPoint)) << "pod b still uses it";
+  EXPECT_GT(cgroupAttachments(cgroup_->path()), 0u);
+  ASSERT_TRUE(uninstall(*b).ok());
+  EXPECT_FALSE(eb::isBpffs(mountPoint));
+  EXPECT_FALSE(fs::exists(created)) << "both directories the install made are gone";
+  EXPECT_EQ(cgroupAttachments(cgroup_->path()), 0u);
+}
+
+// A failed install removes the directories it created and the bpffs it mounted (the failure
+// comes after the mount: the programs source path holds no objects).
+TEST_F(Errors, FailedInstallRemovesTheDirectoriesAndMountItMade) {
+  Pod* p = addPod(89);
+  ASSERT_NE(p, nullptr);
+  TempDir dir;
+  fs::path created = dir.path / "a";
+  fs::path mountPoint = created / "b" / "bpf";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{mountPoint};
+  p->cfg.ebpf.bpffsPath = mountPoint;
+  p->cfg.ebpf.programsSourcePath = dir.path / "no-objects";
+  auto s = install(*p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error().message(), HasSubstr("kuma_tproxy_cgroup.bpf.o"));
+  EXPECT_FALSE(eb::isBpffs(mountPoint));
+  EXPECT_FALSE(fs::exists(created)) << "the install left the directories it created";
+  EXPECT_TRUE(fs::exists(dir.path));
+  EXPECT_EQ(cgroupAttachments(cgroup_->path()), 0u);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // lock files in a private temporary directory).
 #include "sys/netns_lock.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,17 +52,20 @@ class NetnsLockTest : public ::testing::Test {
   std::string dir_;
 };
 
-TEST(NetnsLockDirectories, PreferRunThenTheXtablesLockDirectoryThenTmp) {
-  EXPECT_EQ(lockDirectories(nullptr, nullptr),
-            (std::vector<std::string>{"/run/kuma-tproxy", "/tmp"}));
+TEST(NetnsLockDirectories, PreferRunThenPrivateDirectoriesInTheFallbacks) {
+  EXPECT_EQ(lockDirectories(nullptr, nullptr, 0),
+            (std::vector<std::string>{"/run/kuma-tproxy", "/tmp/kuma-tproxy-0"}));
   // Kuma's init container: read-only root, XTABLES_LOCKFILE on the /tmp emptyDir.
-  EXPECT_EQ(lockDirectories("/tmp/xtables.lock", nullptr),
-            (std::vector<std::string>{"/run/kuma-tproxy", "/tmp"}));
-  EXPECT_EQ(lockDirectories("/scratch/locks/xtables.lock", "/var/tmp/"),
-            (std::vector<std::string>{"/run/kuma-tproxy", "/scratch/locks", "/var/tmp", "/tmp"}));
+  EXPECT_EQ(lockDirectories("/tmp/xtables.lock", nullptr, 0),
+            (std::vector<std::string>{"/run/kuma-tproxy", "/tmp/kuma-tproxy-0"}));
+  EXPECT_EQ(lockDirectories("/scratch/locks/xtables.lock", "/var/tmp/", 1000),
+            (std::vector<std::string>{"/run/kuma-tproxy", "/scratch/locks/kuma-tproxy-1000",
+                                      "/var/tmp/kuma-tproxy-1000", "/tmp/kuma-tproxy-1000"}));
   // Relative paths would depend on the working directory of each run.
-  EXPECT_EQ(lockDirectories("xtables.lock", "tmp"),
-            (std::vector<std::string>{"/run/kuma-tproxy", "/tmp"}));
+  EXPECT_EQ(lockDirectories("xtables.lock", "tmp", 0),
+            (std::vector<std::string>{"/run/kuma-tproxy", "/tmp/kuma-tproxy-0"}));
+  EXPECT_EQ(lockDirectories("/xtables.lock", nullptr, 0),
+            (std::vector<std::string>{"/run/kuma-tproxy", "/kuma-tproxy-0", "/tmp/kuma-tproxy-0"}));
 }
 
 TEST(NetnsLockDirectories, FileNamedByTheNamespaceInode) {
@@ -196,6 +201,86 @@ TEST_F(NetnsLockTest, AnOrphanedChildKeepsTheLock) {
   ASSERT_EQ(::waitpid(tool, &status, 0), tool);
   auto free = NetnsLock::acquire(options());
   ASSERT_TRUE(free.ok()) << free.error().message();
+}
+
+std::string currentLockName() {
+  struct stat st {};
+  ::stat("/proc/thread-self/ns/net", &st);
+  return lockFileName(st.st_dev, st.st_ino);
+}
+
+TEST_F(NetnsLockTest, CreatesAPrivateDirectory) {
+  NetnsLockOptions o = options();
+  o.directory = dir_ + "/made";
+  {
+    auto lock = NetnsLock::acquire(o);
+    ASSERT_TRUE(lock.ok()) << lock.error().message();
+    struct stat st {};
+    ASSERT_EQ(::lstat(o.directory.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+    EXPECT_EQ(st.st_uid, ::geteuid());
+    ASSERT_EQ(::stat(lock->path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+  }
+  EXPECT_EQ(::rmdir(o.directory.c_str()), 0);
+}
+
+// A symbolic link planted at the predictable file name: refused at once, never followed, and
+// not a reason to go ahead without the lock.
+TEST_F(NetnsLockTest, SymlinkAtTheLockPathIsRefused) {
+  const std::string victim = dir_ + "/victim";
+  const std::string link = dir_ + "/" + currentLockName();
+  ASSERT_EQ(::symlink(victim.c_str(), link.c_str()), 0);
+  auto lock = NetnsLock::acquire(options(60s));
+  ::unlink(link.c_str());
+  ASSERT_FALSE(lock.ok());
+  EXPECT_EQ(lock.error().kind(), ErrorKind::kPermission);
+  EXPECT_NE(lock.error().message().find("refusing lock file " + link + ": it is a symbolic link"),
+            std::string::npos)
+      << lock.error().message();
+  EXPECT_FALSE(exists(victim)) << "the link was followed";
+}
+
+// The directory itself may be a link or shared with others: refused as well.
+TEST_F(NetnsLockTest, UnsafeDirectoriesAreRefused) {
+  NetnsLockOptions o = options();
+  o.directory = dir_ + "/link";
+  ASSERT_EQ(::symlink(dir_.c_str(), o.directory.c_str()), 0);
+  auto viaLink = NetnsLock::acquire(o);
+  ::unlink(o.directory.c_str());
+  ASSERT_FALSE(viaLink.ok());
+  EXPECT_EQ(viaLink.error().kind(), ErrorKind::kPermission);
+  EXPECT_NE(viaLink.error().message().find("it is a symbolic link"), std::string::npos)
+      << viaLink.error().message();
+
+  o.directory = dir_ + "/shared";
+  ASSERT_EQ(::mkdir(o.directory.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(o.directory.c_str(), 01777), 0);
+  auto shared = NetnsLock::acquire(o);
+  ::rmdir(o.directory.c_str());
+  ASSERT_FALSE(shared.ok());
+  EXPECT_EQ(shared.error().kind(), ErrorKind::kPermission);
+  EXPECT_NE(shared.error().message().find("others may write to it (mode 1777)"), std::string::npos)
+      << shared.error().message();
+}
+
+// A file another user created and keeps locked: refused at once (its owner is checked before
+// any wait), instead of stalling for the whole timeout.
+TEST_F(NetnsLockTest, FileOfAnotherUserIsRefusedWithoutWaiting) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: chown to another uid";
+  const std::string path = dir_ + "/" + currentLockName();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::fchown(fd, 65534, 65534), 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  auto lock = NetnsLock::acquire(options(60s));
+  ::close(fd);
+  ::unlink(path.c_str());
+  ASSERT_FALSE(lock.ok());
+  EXPECT_EQ(lock.error().kind(), ErrorKind::kPermission) << lock.error().message();
+  EXPECT_NE(lock.error().message().find("it is owned by uid 65534"), std::string::npos)
+      << lock.error().message();
 }
 
 }  // namespace

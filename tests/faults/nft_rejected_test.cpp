@@ -80,5 +80,38 @@ TEST(NftRejectedCli, TableOwnedByAnotherProgramIsLeftAloneAndNamed) {
   EXPECT_EQ(ok.exitCode, 0) << ok.out << ok.err;
 }
 
+// One layer per namespace: installing iptables-nft must remove our nftables table. When that
+// removal fails (the table is owned by another program), the new iptables layer is undone too,
+// so the namespace is left as it was, and the error says what is left.
+TEST(NftRejectedCli, BackendSwitchUndoneWhenTheOldLayerCannotBeRemoved) {
+  KT_REQUIRE_ROOT();
+  auto ns = ScratchNetns::make("nftswitch");
+  ASSERT_TRUE(ns.ok()) << ns.error().message();
+  ASSERT_TRUE((*ns)->addIpv6Interface().ok());
+  auto owner = std::make_unique<Result<NftSocket>>(ownTable(**ns));
+  ASSERT_TRUE(owner->ok()) << owner->error().message();
+
+  auto r = runTproxy(inNetns(**ns, {"install", "--backend=iptables-nft"}));
+  EXPECT_EQ(r.exitCode, 1) << r.err;
+  EXPECT_NE(r.err.find("removing the nftables (IPv4 and IPv6: table inet kuma_mesh) "
+                       "interception left from before"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("the iptables-nft install was undone"), std::string::npos) << r.err;
+  for (const char* save : {"iptables-nft-save", "ip6tables-nft-save"}) {
+    auto text = (*ns)->check(save, {});
+    ASSERT_TRUE(text.ok()) << text.error().message();
+    EXPECT_EQ(text->find("KUMA_MESH"), std::string::npos) << save << ":\n" << *text;
+  }
+
+  // Once the owner is gone the switch goes through and leaves only the iptables layer.
+  owner.reset();
+  auto again = runTproxy(inNetns(**ns, {"install", "--backend=iptables-nft"}));
+  EXPECT_EQ(again.exitCode, 0) << again.err;
+  auto ok = runTproxy(inNetns(**ns, {"verify", "--backend=iptables-nft"}));
+  EXPECT_EQ(ok.exitCode, 0) << ok.out << ok.err;
+  EXPECT_EQ(runTproxy(inNetns(**ns, {"uninstall"})).exitCode, 0);
+}
+
 }  // namespace
 }  // namespace kt::testing

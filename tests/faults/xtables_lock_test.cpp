@@ -4,6 +4,11 @@
 // host's /run/xtables.lock).
 #include <gtest/gtest.h>
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <thread>
 
@@ -86,6 +91,54 @@ TEST_F(XtablesLockCli, HonoursXtablesLockfile) {
   EXPECT_EQ(r.exitCode, 0) << r.err;
   auto installed = snapshotState(*ns_, kLegacy);
   EXPECT_NE(describe(installed).find("KUMA_MESH_OUTBOUND"), std::string::npos);
+}
+
+// Runs in the child before exec (async-signal-safe calls only): a mount namespace of its own
+// in which /run is read-only, as in an init container with readOnlyRootFilesystem.
+bool readOnlyRun(void*) {
+  return ::unshare(CLONE_NEWNS) == 0 &&
+         ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+         ::mount("/run", "/run", nullptr, MS_BIND | MS_REC, nullptr) == 0 &&
+         ::mount(nullptr, "/run", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0;
+}
+
+// With /run read-only and no XTABLES_LOCKFILE the legacy tools' lock moves into our private
+// lock directory under $TMPDIR, created before the tool opens it: a symbolic link planted in the
+// shared directory where the lock used to go ($TMPDIR/xtables.lock) is never followed, so
+// nobody chooses what root creates.
+TEST_F(XtablesLockCli, ReadOnlyRunMovesTheLockIntoAPrivateDirectory) {
+  const std::string tmp = tempPath("rotmp");
+  ASSERT_EQ(::mkdir(tmp.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(tmp.c_str(), 01777), 0);  // shared, like /tmp
+  const std::string target = tmp + "/created-by-root";
+  ASSERT_EQ(::symlink(target.c_str(), (tmp + "/xtables.lock").c_str()), 0);
+  const std::string privateDir = tmp + "/kuma-tproxy-0";
+
+  sys::ExecRequest req;
+  req.path = KT_TPROXY_BINARY;
+  req.args = install({});
+  req.env = {{"TMPDIR", tmp}, {"XTABLES_LOCKFILE", ""}};
+  req.timeout = std::chrono::minutes(2);
+  req.childSetup = &readOnlyRun;
+  auto r = sys::run(req);
+  struct stat st {};
+  bool targetCreated = ::lstat(target.c_str(), &st) == 0;
+  bool dirOk =
+      ::lstat(privateDir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700;
+  ::unlink(target.c_str());
+  ::unlink((tmp + "/xtables.lock").c_str());
+  ::unlink((privateDir + "/xtables.lock").c_str());
+  ::rmdir(privateDir.c_str());
+  ::rmdir(tmp.c_str());
+
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->exitCode, 0) << r->err;
+  EXPECT_NE(r->err.find("legacy iptables tools use the lock file " + privateDir + "/xtables.lock"),
+            std::string::npos)
+      << r->err;
+  EXPECT_FALSE(targetCreated) << "the planted link was followed";
+  EXPECT_TRUE(dirOk) << "the private directory is created 0700";
+  EXPECT_TRUE(runTproxy(inNetns(*ns_, {"uninstall"})).success());
 }
 
 }  // namespace

@@ -10,28 +10,13 @@
 
 #include "iptables/builder.h"
 #include "iptables/render_iptables.h"
+#include "support/saved_rules.h"
 #include "support/scratch_netns.h"
 
 namespace kt::rules {
 namespace {
 
 using testing::ScratchNetns;
-
-// The "-A ..." lines of one table in *-save output, in order.
-std::vector<std::string> savedRules(const std::string& save, const std::string& table) {
-  std::vector<std::string> out;
-  bool in = false;
-  size_t pos = 0;
-  while (pos < save.size()) {
-    size_t end = save.find('\n', pos);
-    if (end == std::string::npos) end = save.size();
-    std::string line = save.substr(pos, end - pos);
-    pos = end + 1;
-    if (!line.empty() && line[0] == '*') in = line.substr(1) == table;
-    if (in && line.rfind("-A ", 0) == 0) out.push_back(line);
-  }
-  return out;
-}
 
 struct Case {
   const char* name;
@@ -109,7 +94,7 @@ TEST_P(IptablesRoundTrip, SaveOutputEqualsRenderedRules) {
         ChainRules want, have;
         for (const auto& r : t.rules)
           want[r.chain].push_back(r.saveLine());
-        for (const auto& line : savedRules(*save, tableName(t.table))) {
+        for (const auto& line : testing::savedRules(*save, tableName(t.table))) {
           std::string chain = line.substr(3, line.find(' ', 3) - 3);
           have[chain].push_back(line);
         }

@@ -317,7 +317,10 @@ TEST(NftVerify, OkAfterInstallThenReportsHandMadeChanges) {
   KT_ASSERT_OK(diffs);
   EXPECT_TRUE(hasLine(*diffs, "- missing: set outbound_exclude_ports_dport element 8000-8100", ""))
       << join(*diffs);
-  EXPECT_TRUE(hasLine(*diffs, "+ unexpected: chain nat_output rule: ", "0x0000d204"))
+  // A rule the kernel has and the plan lacks is printed in nft syntax, not as expressions.
+  EXPECT_TRUE(hasLine(*diffs, "+ unexpected: chain nat_output rule: ", "tcp dport 1234 return"))
+      << join(*diffs);
+  EXPECT_FALSE(hasLine(*diffs, "+ unexpected: chain nat_output rule: ", "0x0000d204"))
       << join(*diffs);
   EXPECT_EQ(diffs->size(), 3u) << join(*diffs);
 

@@ -71,11 +71,25 @@ TEST(ReadFile, OpenFailuresNameTheFileAndKeepErrno) {
             "cannot open /nonexistent/kt-read-file: No such file or directory");
 }
 
-TEST(ReadFile, ReadFailuresNameTheSource) {
-  // Reading a directory opens fine and fails in read(2) with EISDIR.
-  auto r = readFile("/", 10, "the root");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message(), "cannot read the root: Is a directory");
+TEST(Strings, EditDistance) {
+  EXPECT_EQ(editDistance("", ""), 0u);
+  EXPECT_EQ(editDistance("abc", ""), 3u);
+  EXPECT_EQ(editDistance("instal", "install"), 1u);
+  EXPECT_EQ(editDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(editDistance("flaw", "lawn"), 2u);
+}
+
+TEST(Strings, ClosestMatchOnlyForTypos) {
+  const std::vector<std::string> names = {"install", "uninstall", "verify", "version"};
+  EXPECT_EQ(closestMatch("instal", names), "install");
+  EXPECT_EQ(closestMatch("verfy", names), "verify");
+  EXPECT_EQ(closestMatch("install", names), "");  // an exact name is no typo
+  EXPECT_EQ(closestMatch("frobnicate", names), "");
+  EXPECT_EQ(didYouMean("unistall", names), " (did you mean 'uninstall'?)");
+  EXPECT_EQ(didYouMean("xyz", names), "");
+  // Long names tolerate a fifth of their length.
+  EXPECT_EQ(closestMatch("--exclude-outbnd-prts", {"--exclude-outbound-ports"}),
+            "--exclude-outbound-ports");
 }
 
 }  // namespace

@@ -182,5 +182,69 @@ TEST(CliBinary, KumactlCompatibilityName) {
   EXPECT_EQ(bare.exitCode, 2);
 }
 
+// A typo gets the nearest name (edit distance) for flags, subcommands, config-file keys and
+// kuma.io annotation keys; errors stay errors (exit 2), warnings stay warnings.
+TEST(CliBinary, MisspelledNamesGetDidYouMean) {
+  auto flag = tproxy({"install", "--dry-run", "--exclude-outbound-port", "8080"});
+  EXPECT_EQ(flag.exitCode, 2);
+  EXPECT_EQ(flag.out, "");
+  EXPECT_TRUE(contains(flag.err, "did you mean '--exclude-outbound-ports'?")) << flag.err;
+
+  auto uninstallFlag = tproxy({"uninstall", "--dry-run", "--ebpf-bpffs-pth=/sys/fs/bpf"});
+  EXPECT_EQ(uninstallFlag.exitCode, 2);
+  EXPECT_TRUE(contains(uninstallFlag.err, "did you mean '--ebpf-bpffs-path'?"))
+      << uninstallFlag.err;
+
+  auto sub = tproxy({"instal", "--dry-run"});
+  EXPECT_EQ(sub.exitCode, 2);
+  EXPECT_TRUE(contains(sub.err, "did you mean 'install'?")) << sub.err;
+
+  // Far from every name: no guess.
+  auto far = tproxy({"install", "--completely-unrelated-words"});
+  EXPECT_EQ(far.exitCode, 2);
+  EXPECT_FALSE(contains(far.err, "did you mean")) << far.err;
+
+  testing::TempFile file("redirect:\n  inbound:\n    prot: 15006\n", ".yaml");
+  auto key = tproxy({"install", "--dry-run", "--config-file", file.path()});
+  EXPECT_EQ(key.exitCode, 2);
+  EXPECT_TRUE(contains(key.err, "unknown key redirect.inbound.prot")) << key.err;
+  EXPECT_TRUE(contains(key.err, "did you mean 'redirect.inbound.port'?")) << key.err;
+
+  auto annotation = tproxy(
+      {"install", "--dry-run", "--annotation", "traffic.kuma.io/exclude-outbound-port=8080"});
+  EXPECT_EQ(annotation.exitCode, 0) << annotation.err;
+  EXPECT_TRUE(contains(annotation.err,
+                       "unknown annotation, ignored (did you mean "
+                       "'traffic.kuma.io/exclude-outbound-ports'?)"))
+      << annotation.err;
+}
+
+// Hand-made annotation files may have Windows line endings: read like LF ones.
+TEST(CliBinary, AnnotationsFileWithCrlfIsAccepted) {
+  testing::TempFile crlf(
+      "kuma.io/sidecar-uid=\"5678\"\r\ntraffic.kuma.io/exclude-outbound-ports=\"9090\"\r\n");
+  testing::TempFile lf(
+      "kuma.io/sidecar-uid=\"5678\"\ntraffic.kuma.io/exclude-outbound-ports=\"9090\"\n");
+  auto a = tproxy({"install", "--dry-run", "--annotations-file", crlf.path()});
+  auto b = tproxy({"install", "--dry-run", "--annotations-file", lf.path()});
+  EXPECT_EQ(a.exitCode, 0) << a.err;
+  EXPECT_EQ(b.exitCode, 0) << b.err;
+  EXPECT_TRUE(contains(a.out, "9090")) << a.out;
+  EXPECT_EQ(a.out, b.out);
+}
+
+// A file that is not a network namespace is bad input, not a privilege problem.
+TEST(CliBinary, NetnsThatIsNotANetworkNamespace) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: the check runs after the privilege check";
+  auto file = tproxy({"install", "--netns", "/etc/hostname"});
+  EXPECT_EQ(file.exitCode, 2) << file.err;
+  EXPECT_TRUE(contains(file.err, "/etc/hostname is not a network namespace")) << file.err;
+  EXPECT_FALSE(contains(file.err, "CAP_SYS_ADMIN")) << file.err;
+
+  auto other = tproxy({"install", "--netns", "/proc/self/ns/uts"});
+  EXPECT_EQ(other.exitCode, 2) << other.err;
+  EXPECT_TRUE(contains(other.err, "is a namespace, but not a network namespace")) << other.err;
+}
+
 }  // namespace
 }  // namespace kt::config

@@ -42,6 +42,8 @@ std::string sampleFor(const Setting& s) {
       return "POD_IP";
     case ValueKind::kOptionalIp:
       return "10.1.2.3";
+    case ValueKind::kObjectDigests:
+      return "kuma_tproxy_cgroup.bpf.o=" + std::string(64, 'a');
   }
   return "";
 }
@@ -125,6 +127,7 @@ TEST(ConfigSettings, InstallFlagsOfIssue2AreAllThere) {
       "--ebpf-bpffs-path",
       "--ebpf-cgroup-path",
       "--ebpf-programs-source-path",
+      "--ebpf-programs-sha256",
       "--ebpf-tc-attach-iface",
       "--dry-run",
       "--verbose",
@@ -148,6 +151,35 @@ TEST(ConfigSettings, KeysAndAnnotationsAreUnique) {
     EXPECT_EQ(findSetting(s.key), &s);
     for (auto a : s.annotations)
       EXPECT_TRUE(annotations.insert(a).second) << a;
+  }
+}
+
+// The trust boundary of CNI mode rests on this list: a setting that chooses a node path, a
+// program, a lock, a namespace or a time budget must be node-level.
+TEST(ConfigSettings, NodeLevelSettingsAreExactlyTheNodeChoices) {
+  auto keys = nodeSettingKeys();
+  std::set<std::string_view> node(keys.begin(), keys.end());
+  std::set<std::string_view> expected = {
+      "redirect.dns.resolvConfigPath",
+      "ebpf.instanceIPEnvVarName",
+      "ebpf.bpffsPath",
+      "ebpf.cgroupPath",
+      "ebpf.programsSourcePath",
+      "ebpf.programsSha256",
+      "wait",
+      "waitInterval",
+      "retry.maxRetries",
+      "retry.sleepBetweenRetries",
+      "netns",
+      "cniMode",
+      "dryRun",
+  };
+  EXPECT_EQ(node, expected);
+  for (const char* pod : {"redirect.inbound.port", "redirect.dns.enabled", "redirect.dns.port",
+                          "ipFamilyMode", "backend", "ebpf.enabled", "ebpf.tcAttachIface",
+                          "dropInvalidPackets", "log.enabled", "transparentProxying"}) {
+    ASSERT_NE(findSetting(pod), nullptr) << pod;
+    EXPECT_EQ(findSetting(pod)->scope, Scope::kPod) << pod;
   }
 }
 

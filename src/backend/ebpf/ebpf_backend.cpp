@@ -1,10 +1,12 @@
 #include "backend/ebpf/ebpf_backend.h"
 
+#include <bpf/bpf.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -13,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "backend/ebpf/created.h"
 #include "backend/ebpf/host.h"
 #include "backend/ebpf/layout.h"
 #include "backend/ebpf/libbpf_util.h"
@@ -97,7 +100,7 @@ class EbpfBackend final : public Backend {
         pod_(std::move(pod)),
         plan_(std::move(plan)),
         layout_(PinLayout::under(cfg_.ebpf.bpffsPath)),
-        source_{cfg_.ebpf.programsSourcePath} {}
+        source_{cfg_.ebpf.programsSourcePath, cfg_.ebpf.programsSha256} {}
 
   std::string name() const override { return "ebpf"; }
 
@@ -138,16 +141,25 @@ class EbpfBackend final : public Backend {
     auto start = std::chrono::steady_clock::now();
     KT_TRY(preparePassthroughV6());
     KT_ASSIGN_OR_RETURN(CgroupDir cgroup, openCgroup2(cfg_.ebpf.cgroupPath));
-    bool mounted = false;
-    KT_TRY(ensureBpffs(layout_.bpffs, &mounted));
-    auto status = installLocked(cgroup, start);
-    if (!status && mounted) {
-      // Leave nothing behind: the bpffs we mounted holds nothing of ours after the rollback.
-      if (::umount2(layout_.bpffs.c_str(), MNT_DETACH) != 0) {
-        spdlog::warn("eBPF: could not unmount {}: {}", layout_.bpffs, std::strerror(errno));
+    CreatedBpffs created;
+    auto status = ensureBpffs(layout_.bpffs, &created);
+    if (status) status = installLocked(cgroup, start);
+    if (!status) {
+      // Leave nothing behind: what this install attached is rolled back, the layout directories
+      // it made go, and so do the bpffs it mounted and the directories it created for it.
+      if (!created.empty()) {
+        removeEmptyLayout();
+        (void)removeCreated(created);
       }
+      return status;
     }
-    return status;
+    if (auto r = recordCreated(cfg_.ebpf.stateDir, created); !r) {
+      spdlog::warn(
+          "eBPF: cannot record that this install created {} ({}); uninstall will leave it in "
+          "place",
+          layout_.bpffs, r.error().message());
+    }
+    return okStatus();
   }
 
   Result<VerifyReport> verify() override {
@@ -191,33 +203,79 @@ class EbpfBackend final : public Backend {
   Status uninstall() override {
     if (!isBpffs(layout_.bpffs)) return okStatus();
     if (cfg_.ebpf.uninstallAll) {
-      // Our own version's lock keeps a concurrent install of this version out meanwhile.
-      std::optional<LayoutLock> lock;
-      if (exists(layout_.root)) {
-        KT_ASSIGN_OR_RETURN(LayoutLock l, LayoutLock::acquire(layout_));
-        lock.emplace(std::move(l));
+      {
+        // Our own version's lock keeps a concurrent install of this version out meanwhile.
+        std::optional<LayoutLock> lock;
+        if (exists(layout_.root)) {
+          KT_ASSIGN_OR_RETURN(LayoutLock l, LayoutLock::acquire(layout_));
+          lock.emplace(std::move(l));
+        }
+        for (const auto& dir : allLayoutDirs(layout_.bpffs)) {
+          KT_TRY(removePinTree(dir, /*detachLinks=*/true).context("uninstall --ebpf-all"));
+          spdlog::info("eBPF: detached and removed every pin under {}", dir);
+        }
       }
-      for (const auto& dir : allLayoutDirs(layout_.bpffs)) {
-        KT_TRY(removePinTree(dir, /*detachLinks=*/true).context("uninstall --ebpf-all"));
-        spdlog::info("eBPF: detached and removed every pin under {}", dir);
-      }
-      return okStatus();
+      return removeWhatInstallsCreated();
     }
     if (!exists(layout_.root)) return okStatus();
-    KT_ASSIGN_OR_RETURN(LayoutLock lock, LayoutLock::acquire(layout_));
-    KT_ASSIGN_OR_RETURN(uint64_t cookie, currentNetnsCookie());
-    auto maps = openPinnedMaps(layout_);
-    if (!maps) {
-      if (maps.error().kind() != ErrorKind::kNotFound) return std::move(maps).takeError();
-      // No maps: nothing can hold this pod's entry; only its link may be left.
-      return removePinTree(layout_.podDir(cookie), /*detachLinks=*/true);
+    bool lastPod = false;
+    {
+      KT_ASSIGN_OR_RETURN(LayoutLock lock, LayoutLock::acquire(layout_));
+      KT_ASSIGN_OR_RETURN(uint64_t cookie, currentNetnsCookie());
+      auto maps = openPinnedMaps(layout_);
+      if (!maps) {
+        if (maps.error().kind() != ErrorKind::kNotFound) return std::move(maps).takeError();
+        // No maps: nothing can hold this pod's entry; only its link may be left.
+        return removePinTree(layout_.podDir(cookie), /*detachLinks=*/true);
+      }
+      KT_TRY(
+          removePod(layout_, *maps, cookie).context("uninstalling the pod's eBPF configuration"));
+      spdlog::info("eBPF: removed the configuration of network namespace {}", cookie);
+      uint64_t key = 0;
+      lastPod = bpf_map_get_next_key((*maps)[kPods].get(), nullptr, &key) != 0 && errno == ENOENT;
+      if (lastPod) {
+        // In a bpffs an install of ours created, the last pod takes the node-wide programs with
+        // it, and the bpffs and its directories go below. In any other bpffs they stay for the
+        // next pod (`uninstall --ebpf-all` removes them).
+        KT_ASSIGN_OR_RETURN(auto record, readCreated(cfg_.ebpf.stateDir, layout_.bpffs));
+        if (!record) {
+          spdlog::info(
+              "eBPF: the node-wide programs stay attached for other pods; `uninstall --ebpf-all` "
+              "removes them");
+          return okStatus();
+        }
+        KT_TRY(removePinTree(layout_.root, /*detachLinks=*/true)
+                   .context("removing the node-wide programs of the last pod"));
+        spdlog::info("eBPF: last pod gone: detached and removed every pin under {}", layout_.root);
+      }
     }
-    KT_TRY(removePod(layout_, *maps, cookie).context("uninstalling the pod's eBPF configuration"));
-    spdlog::info(
-        "eBPF: removed the configuration of network namespace {} (node-wide programs "
-        "stay attached for other pods; `uninstall --ebpf-all` removes them)",
-        cookie);
-    return okStatus();
+    if (!lastPod) return okStatus();
+    return removeWhatInstallsCreated();
+  }
+
+  Result<std::vector<std::string>> installedState() override {
+    std::vector<std::string> out;
+    if (!isBpffs(layout_.bpffs)) return out;
+    if (cfg_.ebpf.uninstallAll) {
+      for (const auto& dir : allLayoutDirs(layout_.bpffs))
+        out.push_back("node-wide programs, maps and pins under " + dir);
+      return out;
+    }
+    if (!exists(layout_.root)) return out;
+    KT_ASSIGN_OR_RETURN(uint64_t cookie, currentNetnsCookie());
+    if (auto maps = openPinnedMaps(layout_)) {
+      KT_ASSIGN_OR_RETURN(uint64_t ino, sys::currentNetnsInode());
+      KT_ASSIGN_OR_RETURN(PodReadback back, readPod(layout_, *maps, cookie, ino));
+      if (back.pod) {
+        out.push_back("IPv4" + std::string(back.pod->flags & KT_POD_IPV6 ? " and IPv6" : "") +
+                      ": kt_pods entry of network namespace " + std::to_string(cookie));
+      }
+    }
+    if (exists(layout_.podDir(cookie))) {
+      out.push_back("sk_lookup program and pins of network namespace " + std::to_string(cookie) +
+                    " at " + layout_.podDir(cookie));
+    }
+    return out;
   }
 
  private:
@@ -256,10 +314,7 @@ class EbpfBackend final : public Backend {
   // dual-stack was asked for explicitly).
   Status preparePassthroughV6() {
     if (!(plan_.pod.flags & KT_POD_IPV6)) return okStatus();
-    IpAddress six;
-    six.family = Family::kV6;
-    six.bytes[15] = 6;
-    auto s = sys::addAddress(facts_.loopbackIface, Cidr::host(six));
+    auto s = sys::addAddress(facts_.loopbackIface, sys::passthroughV6());
     if (s) return okStatus();
     if (cfg_.ipFamilyModeExplicit) {
       return std::move(s).takeError().context("preparing IPv6 interception");
@@ -269,6 +324,16 @@ class EbpfBackend final : public Backend {
     facts_.ipv6 = false;
     KT_ASSIGN_OR_RETURN(plan_, planPod(cfg_, facts_, pod_));
     return okStatus();
+  }
+
+  // The bpffs mount and directories installs recorded creating (nothing when none did), once no
+  // pins of ours are left in it.
+  Status removeWhatInstallsCreated() {
+    KT_ASSIGN_OR_RETURN(auto record, readCreated(cfg_.ebpf.stateDir, layout_.bpffs));
+    if (!record) return okStatus();
+    if (!allLayoutDirs(layout_.bpffs).empty()) return okStatus();
+    KT_TRY(removeCreated(*record));
+    return forgetCreated(cfg_.ebpf.stateDir, layout_.bpffs);
   }
 
   // After a rollback on a fresh node: the empty directories go too.

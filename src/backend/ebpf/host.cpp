@@ -19,6 +19,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "backend/ebpf/created.h"
 #include "base/strings.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -29,8 +30,8 @@ namespace kt::backend::ebpf {
 
 namespace {
 
-// mkdir -p; existing directories are fine.
-Status makeDirs(const std::string& path) {
+// mkdir -p; existing directories are fine. Each directory made is appended to `made`.
+Status makeDirs(const std::string& path, std::vector<std::string>& made) {
   std::string cur;
   for (const auto& part : split(path, '/')) {
     if (part.empty()) {
@@ -39,7 +40,9 @@ Status makeDirs(const std::string& path) {
     }
     if (!cur.empty() && cur.back() != '/') cur += '/';
     cur += part;
-    if (::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST) {
+    if (::mkdir(cur.c_str(), 0700) == 0) {
+      made.push_back(cur);
+    } else if (errno != EEXIST) {
       return Error::system("creating directory " + cur, errno);
     }
   }
@@ -165,12 +168,14 @@ bool isBpffs(const std::string& path) {
   return ::statfs(path.c_str(), &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
 }
 
-Status ensureBpffs(const std::string& path, bool* mounted) {
-  if (mounted != nullptr) *mounted = false;
+Status ensureBpffs(const std::string& path, CreatedBpffs* created) {
+  CreatedBpffs scratch;
+  CreatedBpffs& out = created != nullptr ? *created : scratch;
+  out.bpffs = path;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (errno != ENOENT) return Error::system("--ebpf-bpffs-path " + path, errno);
-    KT_TRY(makeDirs(path).context("--ebpf-bpffs-path"));
+    KT_TRY(makeDirs(path, out.dirs).context("--ebpf-bpffs-path"));
   } else if (!S_ISDIR(st.st_mode)) {
     return Error::config("--ebpf-bpffs-path " + quoteForMessage(path) + " is not a directory");
   }
@@ -187,7 +192,7 @@ Status ensureBpffs(const std::string& path, bool* mounted) {
         .hint("mounting needs CAP_SYS_ADMIN; or mount the host's /sys/fs/bpf into the container");
   }
   spdlog::info("mounted a bpf file system on {}", path);
-  if (mounted != nullptr) *mounted = true;
+  out.mounted = true;
   return okStatus();
 }
 

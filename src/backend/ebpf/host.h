@@ -44,10 +44,14 @@ Result<CgroupDir> openCgroup2(const std::string& path);
 // The cgroup id of a cgroup v2 directory (for comparisons with link info).
 Result<uint64_t> cgroupIdOf(const std::string& path);
 
+struct CreatedBpffs;
+
 // Makes `path` a usable bpffs: fine if it is one (or is inside one); if it does not exist it is
 // created; an empty directory that is not a bpffs gets a bpffs mounted on it (as Kuma does).
-// A non-empty directory of another file system is an error. `mounted` reports a new mount.
-Status ensureBpffs(const std::string& path, bool* mounted = nullptr);
+// A non-empty directory of another file system is an error. `created` (when given) gets every
+// directory made and whether a bpffs was mounted, also when an error follows, so the caller can
+// remove them (created.h).
+Status ensureBpffs(const std::string& path, CreatedBpffs* created = nullptr);
 
 // True if `path` is on a bpffs (statfs), false if not or if it does not exist.
 bool isBpffs(const std::string& path);

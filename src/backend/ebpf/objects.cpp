@@ -1,6 +1,7 @@
 #include "backend/ebpf/objects.h"
 
 #include <bpf/btf.h>
+#include <openssl/evp.h>
 
 #include <cerrno>
 #include <cstring>
@@ -154,20 +155,71 @@ std::string ObjectSource::describe(ObjectKind kind) const {
   return "embedded (" + std::to_string(size) + " bytes)";
 }
 
-Status validateObjectFile(ObjectKind kind, const std::string& path) {
+std::string sha256Hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 0xf];
+  }
+  return out;
+}
+
+namespace {
+
+Result<std::string> readAndCheck(ObjectKind kind, const std::string& path,
+                                 const std::map<std::string, std::string>& sha256) {
+  const std::string file = objectFileName(kind);
   auto fail = [&](const std::string& why) {
     return Error::config("--ebpf-programs-source-path: " + path + ": " + why)
-        .hint(std::string("the directory must hold the ") + objectFileName(kind) +
+        .hint("the directory must hold the " + file +
               " built with this kuma-tproxy version (installed under lib/kuma-tproxy/bpf)");
   };
-  auto bytes = readFile(path, kMaxObjectBytes);
+  auto bytes = readFile(path, kMaxObjectBytes, path, ReadOptions{.noFollow = true});
   if (!bytes) return fail(bytes.error().message());
   size_t size = 0;
   const void* data = embeddedBytes(kind, &size);
+  std::string_view embedded(static_cast<const char*>(data), size);
+  if (std::string_view(*bytes) != embedded) {
+    // Not a copy of ours: only a digest the administrator configured makes it loadable.
+    std::string got = sha256Hex(*bytes), want = sha256Hex(embedded);
+    auto it = sha256.find(file);
+    if (it == sha256.end()) {
+      return Error::config("--ebpf-programs-source-path: " + path +
+                           " is not the object built into this kuma-tproxy (its sha256 is " + got +
+                           ", the embedded object's is " + want +
+                           ") and no digest is configured for " + file)
+          .hint("copy the " + file +
+                " of this kuma-tproxy version there, or, to load this very object, have the node "
+                "administrator accept its digest: --ebpf-programs-sha256 " +
+                file + "=" + got + " (CNI: ebpf_programs_sha256)");
+    }
+    if (it->second != got) {
+      return Error::config("--ebpf-programs-source-path: " + path + " has sha256 " + got +
+                           ", which is neither the embedded object's (" + want +
+                           ") nor the one configured for " + file + " (" + it->second + ")")
+          .hint("the file was changed after its digest was configured; do not load it");
+    }
+  }
   KT_ASSIGN_OR_RETURN(auto want, openPlain(data, size, "embedded"));
   auto got = openPlain(bytes->data(), bytes->size(), "file");
   if (!got) return fail(got.error().message());
   if (auto diff = compareObjects(want.get(), got->get())) return fail(*diff);
+  return std::move(bytes).value();
+}
+
+}  // namespace
+
+Result<std::string> readObjectFile(ObjectKind kind, const ObjectSource& source) {
+  return readAndCheck(kind, source.path(kind), source.sha256);
+}
+
+Status validateObjectFile(ObjectKind kind, const std::string& path,
+                          const std::map<std::string, std::string>& sha256) {
+  KT_TRY(readAndCheck(kind, path, sha256));
   return okStatus();
 }
 
@@ -177,9 +229,8 @@ Result<std::unique_ptr<BpfObject>> BpfObject::open(ObjectKind kind, const Object
   self->kind_ = kind;
   self->origin_ = source.describe(kind);
   if (!source.embedded()) {
-    std::string path = source.path(kind);
-    KT_TRY(validateObjectFile(kind, path));
-    KT_ASSIGN_OR_RETURN(self->bytes_, readFile(path, kMaxObjectBytes));
+    // The bytes checked are the bytes loaded: the file is read once.
+    KT_ASSIGN_OR_RETURN(self->bytes_, readObjectFile(kind, source));
   }
 
   // The skeleton's own open, with the file's bytes in place of the embedded ones when given.

@@ -1,13 +1,18 @@
 // The two BPF objects and where they come from: embedded in the binary (the libbpf skeletons
-// generated at build time) or, with --ebpf-programs-source-path DIR, the object files in DIR,
-// which must match the embedded ones in programs, maps, read-only data and layout version.
+// generated at build time) or, with --ebpf-programs-source-path DIR, the object files in DIR.
+// Root loads these programs into the node's cgroup, so a file from DIR is loaded only when it is
+// byte-identical to the embedded object or its SHA-256 is one the node administrator configured
+// (--ebpf-programs-sha256, CNI ebpf_programs_sha256); a matching shape alone is not enough. It
+// must also match the embedded object in programs, maps, read-only data and layout version.
 #pragma once
 
 #include <bpf/libbpf.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 
@@ -22,6 +27,8 @@ const char* objectFileName(ObjectKind kind);
 
 struct ObjectSource {
   std::string dir;  // empty = the embedded objects
+  // Object file name -> lower-case hex SHA-256 accepted besides the embedded object's bytes.
+  std::map<std::string, std::string> sha256;
 
   bool embedded() const { return dir.empty(); }
   std::string path(ObjectKind kind) const;  // DIR/<file>; "" when embedded
@@ -29,11 +36,21 @@ struct ObjectSource {
   std::string describe(ObjectKind kind) const;
 };
 
-// Compares an object file with the embedded object of that kind. kConfig error naming the file
-// and the first difference: missing/unreadable file, not a BPF object, a missing program or map,
-// a different program type or attach type, map type, key/value size, capacity or flags,
-// different read-only data or layout version.
-Status validateObjectFile(ObjectKind kind, const std::string& path);
+// Lower-case hex SHA-256 of `bytes` (OpenSSL EVP).
+std::string sha256Hex(std::string_view bytes);
+
+// Reads the object file of `kind` from `source` (a regular file, not a symbolic link) and checks
+// it: kConfig error naming the file when it is missing or unreadable, when it is neither
+// byte-identical to the embedded object nor of a configured digest (the message gives both
+// digests), or when it differs from the embedded object in shape (not a BPF object, a missing
+// program or map, a different program type or attach type, map type, key/value size, capacity or
+// flags, different read-only data or layout version). Returns the bytes checked, which are the
+// ones to load.
+Result<std::string> readObjectFile(ObjectKind kind, const ObjectSource& source);
+
+// readObjectFile() of the file at `path` with the digests `sha256`, without the bytes.
+Status validateObjectFile(ObjectKind kind, const std::string& path,
+                          const std::map<std::string, std::string>& sha256 = {});
 
 // An opened (not yet loaded) BPF object, through its skeleton. Destroying it unloads programs
 // and closes maps that were not pinned or attached.

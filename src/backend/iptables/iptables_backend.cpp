@@ -107,6 +107,7 @@ class IptablesBackend final : public Backend {
   Status install() override;
   Result<VerifyReport> verify() override;
   Status uninstall() override;
+  Result<std::vector<std::string>> installedState() override;
 
  private:
   rules::IptablesOptions options(bool verbose) const { return {cfg_.comments, verbose}; }
@@ -315,6 +316,22 @@ Status IptablesBackend::uninstall() {
                  label(mode_, f));
   }
   return okStatus();
+}
+
+Result<std::vector<std::string>> IptablesBackend::installedState() {
+  std::vector<std::string> out;
+  rules::Model model = rules::build(cfg_, facts_);
+  for (Family f : kFamilies) {
+    if (!fams_[idx(f)].tools) continue;
+    KT_ASSIGN_OR_RETURN(auto state, readState(runner_, *fams_[idx(f)].tools));
+    if (!state) continue;
+    // Exactly what uninstall() would remove.
+    UninstallInput in = uninstallInput(*state, renderedLines(model, f));
+    if (in.text.empty()) continue;
+    out.push_back(std::string(familyName(f)) + ": " + std::to_string(in.rules) + " rules and " +
+                  std::to_string(in.chains) + " chains of ours");
+  }
+  return out;
 }
 
 // Which mode, and the IPv4 state of the chosen mode (read while choosing when needed).

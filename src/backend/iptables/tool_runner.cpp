@@ -14,6 +14,7 @@
 
 #include "base/strings.h"
 #include "sys/capabilities.h"
+#include "sys/netns_lock.h"
 
 namespace kt::backend::iptables {
 
@@ -97,7 +98,7 @@ Status ToolRunner::restore(const Tools& t, const std::string& input, bool noflus
       args.push_back("--wait-interval=" + std::to_string(s_.waitIntervalMicros));
     }
   }
-  if (t.mode == Mode::kLegacy) useWritableLockFile();
+  if (t.mode == Mode::kLegacy) KT_TRY(useWritableLockFile());
   const uint32_t attempts = s_.retry.maxRetries + 1;
   std::string last;
   for (uint32_t attempt = 1; attempt <= attempts; ++attempt) {
@@ -131,17 +132,21 @@ Status ToolRunner::restore(const Tools& t, const std::string& input, bool noflus
   return err;
 }
 
-void ToolRunner::useWritableLockFile() {
-  if (!s_.lockFile.empty()) return;
+Status ToolRunner::useWritableLockFile() {
+  if (!s_.lockFile.empty()) return okStatus();
   const char* env = std::getenv("XTABLES_LOCKFILE");
-  if (env && *env) return;
+  if (env && *env) return okStatus();
   // The default /run/xtables.lock cannot be created on a read-only root filesystem (the init
   // container's readOnlyRootFilesystem). Inside a pod's network namespace nobody else takes that
-  // lock, so a private one in a writable directory serves the same purpose.
-  if (::access("/run", W_OK) == 0) return;
-  const char* tmp = std::getenv("TMPDIR");
-  s_.lockFile = std::string(tmp && *tmp ? tmp : "/tmp") + "/xtables.lock";
+  // lock, so a private one serves the same purpose. It lives in our private lock directory and
+  // exists before the tool runs: the tool opens it with O_CREAT and follows symbolic links, so
+  // a name in a world-writable directory would let another user choose what root creates.
+  if (::access("/run", W_OK) == 0) return okStatus();
+  KT_ASSIGN_OR_RETURN(sys::LockDir dir, sys::openLockDirectory(""));
+  KT_ASSIGN_OR_RETURN(sys::Fd file, sys::openPrivateFile(dir, "xtables.lock", false));
+  s_.lockFile = dir.path + "/xtables.lock";
   spdlog::info("/run is not writable; legacy iptables tools use the lock file {}", s_.lockFile);
+  return okStatus();
 }
 
 std::string ToolRunner::xtablesLockFile() const {

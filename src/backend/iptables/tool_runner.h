@@ -53,8 +53,10 @@ class ToolRunner {
   Result<sys::ExecResult> run(const std::string& path, std::vector<std::string> args,
                               const std::string& input);
   // Legacy tools: when neither RunSettings::lockFile nor $XTABLES_LOCKFILE names the lock and
-  // /run is not writable, use $TMPDIR (or /tmp)/xtables.lock.
-  void useWritableLockFile();
+  // /run is not writable, use xtables.lock in our private lock directory
+  // (sys::openLockDirectory: /tmp/kuma-tproxy-<uid> or the like), created before the tool runs.
+  // Errors when no private directory or file can be had.
+  Status useWritableLockFile();
 
   RunSettings s_;
   int execs_ = 0;

@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backend/nftables/nft_lift.h"
+#include "backend/nftables/nft_objects.h"
 #include "base/net.h"
+#include "iptables/render_nft.h"
 
 namespace kt::backend::nftables {
 
@@ -157,6 +160,16 @@ std::string exprsText(const nftnl_rule* r) {
   return out;
 }
 
+// A kernel rule in nft syntax, when its expressions are exactly what some plan statements
+// build (lifted, built again and compared), else "".
+std::string liftedText(const nftnl_rule* r) {
+  auto lifted = liftRule(r);
+  if (!lifted) return {};
+  auto again = ruleExpressions(*lifted);
+  if (!again || exprsText(again->get()) != exprsText(r)) return {};
+  return rules::renderNftRule(*lifted);
+}
+
 // Longest-common-subsequence diff of two rule lists.
 void diffRules(const std::string& chain, const std::vector<CanonicalRule>& a,
                const std::vector<CanonicalRule>& b, std::vector<std::string>& out) {
@@ -277,7 +290,12 @@ void addRule(CanonicalTable& t, const nftnl_rule* r, const std::string& text) {
   std::string commentText = comment.empty() ? "" : " comment \"" + comment + "\"";
   CanonicalRule cr;
   cr.key = exprsText(r) + commentText + other;
-  cr.display = text.empty() ? cr.key : text + commentText;
+  cr.display = text.empty() ? liftedText(r) : text;
+  if (cr.display.empty()) {
+    cr.display = cr.key;
+  } else {
+    cr.display += commentText;
+  }
   t.chains[chain ? chain : "?"].rules.push_back(std::move(cr));
 }
 

@@ -23,8 +23,10 @@
 namespace kt::backend::nftables {
 
 struct CanonicalRule {
-  std::string key;      // expressions + comment: what is compared
-  std::string display;  // what a diff prints: the nft text when known, else `key`
+  std::string key;  // expressions + comment: what is compared
+  // What a diff prints: the nft text (given, or for a kernel rule lifted from its expressions,
+  // nft_lift.h) plus the comment; `key` only for expressions no plan statement builds.
+  std::string display;
 };
 
 struct CanonicalTable {

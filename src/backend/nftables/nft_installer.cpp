@@ -412,6 +412,12 @@ Result<std::vector<std::string>> verifyPlan(const NftPlan& plan) {
   return diffs;
 }
 
+Result<bool> tableExists(const std::string& table) {
+  KT_ASSIGN_OR_RETURN(auto sock, NftSocket::open());
+  KT_ASSIGN_OR_RETURN(auto state, getTable(sock, table));
+  return state.has_value();
+}
+
 Result<bool> removeTable(const std::string& table) {
   KT_ASSIGN_OR_RETURN(auto sock, NftSocket::open());
   KT_ASSIGN_OR_RETURN(auto state, getTable(sock, table));

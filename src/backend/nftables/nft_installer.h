@@ -49,6 +49,9 @@ Result<InstallReport> installPlan(const rules::NftPlan& plan, const InstallOptio
 // readable differences (empty = identical); see nft_canonical.h for what is compared.
 Result<std::vector<std::string>> verifyPlan(const rules::NftPlan& plan);
 
+// Whether `table inet <table>` exists (one round trip, nothing changed).
+Result<bool> tableExists(const std::string& table);
+
 // Deletes `table inet <table>` with everything in it. Returns whether it existed.
 Result<bool> removeTable(const std::string& table);
 

@@ -516,6 +516,26 @@ std::string RuleObject::text() const {
   return rules::renderNftRule(*source);
 }
 
+Result<RulePtr> ruleExpressions(const rules::NftRule& rule) {
+  // Lookups need a known set; its id is not part of what the kernel dumps.
+  std::map<std::string, uint32_t> setIds;
+  for (const auto& st : rule.statements) {
+    if (auto* a = std::get_if<rules::nft::AddrMatch>(&st)) {
+      if (auto* set = std::get_if<std::string>(&a->value)) setIds[*set] = 0;
+    } else if (auto* p = std::get_if<rules::nft::PortMatch>(&st)) {
+      if (auto* set = std::get_if<std::string>(&p->value)) setIds[*set] = 0;
+    } else if (auto* l = std::get_if<rules::nft::ProtoPortLookup>(&st)) {
+      setIds[l->set] = 0;
+    }
+  }
+  RulePtr r(nftnl_rule_alloc());
+  if (!r) return Error::runtime("out of memory building an nftables rule");
+  RuleBuilder b(r.get(), setIds);
+  for (const auto& st : rule.statements)
+    KT_TRY(b.add(st));
+  return r;
+}
+
 TablePtr tableRef(const std::string& table) {
   TablePtr t(nftnl_table_alloc());
   if (!t) return t;

@@ -66,6 +66,10 @@ struct NftObjects {
 // rules: `plan` must outlive them.
 Result<NftObjects> buildObjects(const rules::NftPlan& plan);
 
+// A rule object holding only `rule`'s expressions (no table, chain or comment), built exactly as
+// buildObjects() builds them: for comparing a candidate (nft_lift.h) with a kernel rule.
+Result<RulePtr> ruleExpressions(const rules::NftRule& rule);
+
 // A table object naming `table` (family inet) with no attributes beyond the name, for delete
 // and get requests.
 TablePtr tableRef(const std::string& table);

@@ -12,14 +12,6 @@ namespace kt::backend::nftables {
 
 namespace {
 
-// Envoy's inbound passthrough connects to the application from ::6; the address must exist.
-Cidr passthroughV6() {
-  IpAddress a;
-  a.family = Family::kV6;
-  a.bytes[15] = 6;
-  return Cidr::host(a);
-}
-
 class NftablesBackend final : public Backend {
  public:
   // `loopbackIndex` (0 = unknown) saves a look-up when ::6 is added to loopback.
@@ -34,9 +26,16 @@ class NftablesBackend final : public Backend {
 
   Status install() override {
     if (facts_.ipv6) {
-      auto s = loopbackIndex_ != 0
-                   ? sys::addAddress(loopbackIndex_, facts_.loopbackIface, passthroughV6())
-                   : sys::addAddress(facts_.loopbackIface, passthroughV6());
+      Status s;
+      if (loopbackIndex_ != 0) {
+        if (auto added =
+                sys::addAddress(loopbackIndex_, facts_.loopbackIface, sys::passthroughV6());
+            !added) {
+          s = std::move(added).takeError();
+        }
+      } else {
+        s = sys::addAddress(facts_.loopbackIface, sys::passthroughV6());
+      }
       if (!s) {
         if (cfg_.ipFamilyModeExplicit) {
           return std::move(s).takeError().context("preparing IPv6 redirection");
@@ -72,6 +71,13 @@ class NftablesBackend final : public Backend {
   Result<VerifyReport> verify() override {
     KT_ASSIGN_OR_RETURN(auto diffs, verifyPlan(currentPlan()));
     return VerifyReport{std::move(diffs)};
+  }
+
+  Result<std::vector<std::string>> installedState() override {
+    KT_ASSIGN_OR_RETURN(bool exists, tableExists(rules::kNftTable));
+    std::vector<std::string> out;
+    if (exists) out.push_back("IPv4 and IPv6: table inet " + std::string(rules::kNftTable));
+    return out;
   }
 
   Status uninstall() override {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cni/install/json_text.h"
+#include "cni/json_parse.h"
 
 namespace kt::cni {
 
@@ -17,8 +18,7 @@ bool isWs(char c) {
 }
 
 Result<json> parse(std::string_view text) {
-  json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return Error::config("not valid JSON");
+  KT_ASSIGN_OR_RETURN(json doc, parseJson(text, "the file"));
   if (!doc.is_object()) return Error::config("not a JSON object");
   return doc;
 }
@@ -43,7 +43,8 @@ Result<Chain> scanChain(std::string_view text) {
   KT_ASSIGN_OR_RETURN(c.elements, arrayElements(text, *array));
   for (size_t i = 0; i < c.elements.size(); ++i) {
     const auto& e = c.elements[i];
-    json el = json::parse(text.substr(e.begin, e.end - e.begin), nullptr, false);
+    // Each element was part of the document parse() accepted, so it parses within the limit.
+    KT_ASSIGN_OR_RETURN(json el, parseJson(text.substr(e.begin, e.end - e.begin), "a plugin"));
     if (el.is_object() && el.value("type", json()) == kPluginType) c.ours.push_back(i);
   }
   return c;
@@ -95,7 +96,8 @@ Result<ChainState> chainState(std::string_view text, const ordered_json& plugin)
   const auto& e = c.elements[c.ours.front()];
   // Compare as unordered JSON: a component that re-serializes the file with other key order or
   // spacing has not changed our entry, and rewriting it would start a tug of war.
-  json have = json::parse(text.substr(e.begin, e.end - e.begin), nullptr, false);
+  KT_ASSIGN_OR_RETURN(json have,
+                      parseJson(text.substr(e.begin, e.end - e.begin), "our plugin entry"));
   return have == json(plugin) ? ChainState::kCurrent : ChainState::kStale;
 }
 
@@ -141,8 +143,8 @@ Result<std::string> unchainFromConflist(std::string_view text) {
 }
 
 Result<std::string> wrapConf(std::string_view confText, const ordered_json& plugin) {
-  ordered_json conf = ordered_json::parse(confText, nullptr, false);
-  if (conf.is_discarded() || !conf.is_object()) return Error::config("not a JSON object");
+  KT_ASSIGN_OR_RETURN(ordered_json conf, parseOrderedJson(confText, "the file"));
+  if (!conf.is_object()) return Error::config("not a JSON object");
   ordered_json list = ordered_json::object();
   auto name = conf.find("name");
   list["name"] = name != conf.end() && name->is_string() ? *name : ordered_json("k8s-pod-network");

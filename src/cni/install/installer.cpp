@@ -2,9 +2,12 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -14,6 +17,7 @@
 #include "cni/files.h"
 #include "cni/install/conflist.h"
 #include "cni/install/kubeconfig_writer.h"
+#include "cni/json_parse.h"
 
 namespace kt::cni {
 
@@ -54,7 +58,8 @@ Status substitute(ordered_json& j, const std::string& kubeconfigPath) {
   return okStatus();
 }
 
-// Writes `text` over `path` keeping the file's mode and owner.
+// Writes `text` over `path` keeping the file's mode and owner. `path` is never a symbolic link
+// here (see Installer::resolveConf): the rename would replace the link with a regular file.
 Status rewritePreserving(const std::string& path, const std::string& text) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return writeFileAtomic(path, text, 0644);
@@ -81,11 +86,78 @@ std::string conflistNameFor(const std::string& path) {
   return path.substr(0, dot) + ".conflist";
 }
 
+// realpath(3) as a string; a system error naming `what` when it cannot be resolved.
+Result<std::string> realPath(const std::string& path, const std::string& what) {
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (!resolved) return Error::system("resolving " + what, errno);
+  std::string out(resolved);
+  std::free(resolved);
+  return out;
+}
+
 }  // namespace
 
+Result<std::string> Installer::resolveConf(const std::string& path) const {
+  constexpr int kMaxLinks = 8;
+  // The host directory tree the links may point into, as the host and as we see it.
+  const std::string hostRoot = dirName(cfg_.cniNetDir);
+  const std::string mountedRoot = dirName(cfg_.mountedCniNetDir);
+  auto refuse = [&](const std::string& why) {
+    return Error::config("cannot chain into " + path + ": it is a symbolic link " + why)
+        .hint("link the configuration to a regular file inside " + hostRoot +
+              ", or set CNI_CONF_NAME to a regular file");
+  };
+  std::string current = path;
+  for (int hop = 0;; ++hop) {
+    struct stat st {};
+    if (::lstat(current.c_str(), &st) != 0) {
+      int err = errno;
+      if (current == path) return Error::system("inspecting " + path, err);
+      return refuse("to " + current + ", which cannot be inspected: " + std::strerror(err));
+    }
+    if (!S_ISLNK(st.st_mode)) break;
+    if (hop == kMaxLinks) return refuse("in a chain of more than 8 links");
+    std::string target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
+    ssize_t n = ::readlink(current.c_str(), target.data(), target.size());
+    if (n < 0 || static_cast<size_t>(n) >= target.size()) {
+      return Error::system("reading the link " + current, n < 0 ? errno : ENAMETOOLONG);
+    }
+    target.resize(static_cast<size_t>(n));
+    if (target.empty()) return refuse("with an empty target");
+    if (target.front() == '/') {
+      // An absolute target is a host path: map it to our mount of the host's directory.
+      if (!startsWith(target, hostRoot + "/")) {
+        return refuse("to " + target + ", outside " + hostRoot);
+      }
+      current = mountedRoot + target.substr(hostRoot.size());
+    } else {
+      current = joinPath(dirName(current), target);
+    }
+  }
+  if (current == path) return path;
+  // Every directory on the way resolved too: the file must still be inside the tree.
+  KT_ASSIGN_OR_RETURN(std::string real, realPath(current, "the target of " + path));
+  KT_ASSIGN_OR_RETURN(std::string realRoot, realPath(mountedRoot, mountedRoot));
+  if (!startsWith(real, realRoot == "/" ? "/" : realRoot + "/")) {
+    return refuse("to " + real + ", outside " + mountedRoot);
+  }
+  struct stat st {};
+  if (::stat(real.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return refuse("to " + real + ", which is not a regular file");
+  }
+  return real;
+}
+
+Result<std::string> Installer::readConf(const std::string& path) const {
+  KT_ASSIGN_OR_RETURN(std::string file, resolveConf(path));
+  return readFile(file, kMaxFileBytes);
+}
+
 Result<Installer> Installer::make(InstallConfig cfg) {
-  ordered_json tmpl = ordered_json::parse(cfg.networkConfigTemplate, nullptr, false);
-  if (tmpl.is_discarded() || !tmpl.is_object()) {
+  auto parsed = parseOrderedJson(cfg.networkConfigTemplate, "CNI_NETWORK_CONFIG");
+  if (!parsed) return std::move(parsed).takeError();
+  ordered_json tmpl = std::move(*parsed);
+  if (!tmpl.is_object()) {
     return Error::config("CNI_NETWORK_CONFIG is not a JSON object");
   }
   if (tmpl.value("type", std::string()) != kPluginType) {
@@ -152,8 +224,14 @@ Result<std::string> Installer::findPrimary() const {
   KT_ASSIGN_OR_RETURN(auto names, listConfFiles(dir));
   for (const auto& name : names) {
     std::string path = joinPath(dir, name);
-    auto text = readFile(path, kMaxFileBytes);
-    if (!text) continue;
+    auto text = readConf(path);
+    if (!text) {
+      // A link we refuse to follow is what the runtime would use: say so instead of chaining
+      // into the next file.
+      if (text.error().kind() == ErrorKind::kConfig) return std::move(text).takeError();
+      spdlog::debug("{} is not usable: {}", path, text.error().message());
+      continue;
+    }
     auto kind = classifyConf(*text);
     if (!kind) {
       spdlog::debug("{} is not a usable network configuration: {}", path, kind.error().message());
@@ -165,14 +243,21 @@ Result<std::string> Installer::findPrimary() const {
 }
 
 Status Installer::chainInto(const std::string& path) {
-  KT_ASSIGN_OR_RETURN(std::string text, readFile(path, kMaxFileBytes));
+  KT_ASSIGN_OR_RETURN(std::string file, resolveConf(path));
+  KT_ASSIGN_OR_RETURN(std::string text, readFile(file, kMaxFileBytes));
   KT_ASSIGN_OR_RETURN(ConfKind kind, classifyConf(text).context(path));
   if (kind == ConfKind::kConflist) {
     KT_ASSIGN_OR_RETURN(std::string chained, chainIntoConflist(text, plugin_).context(path));
     touched_.insert(path);
     if (chained == text) return okStatus();
-    KT_TRY(rewritePreserving(path, chained));
-    spdlog::info("chained kuma-cni into {}", path);
+    // A symlinked conflist is edited at its target: the link stays, so the primary CNI's later
+    // rewrites of the target still reach the runtime (and we chain into them again).
+    KT_TRY(rewritePreserving(file, chained));
+    if (file == path) {
+      spdlog::info("chained kuma-cni into {}", path);
+    } else {
+      spdlog::info("chained kuma-cni into {} (the target of the link {})", file, path);
+    }
     return okStatus();
   }
   // A single-plugin file: write the wrapping conflist first, then move the original aside, so
@@ -252,7 +337,7 @@ Status Installer::reconcile() {
   if (primary.empty()) {
     return Error::runtime("no CNI network configuration in " + cfg_.mountedCniNetDir);
   }
-  KT_ASSIGN_OR_RETURN(std::string text, readFile(primary, kMaxFileBytes));
+  KT_ASSIGN_OR_RETURN(std::string text, readConf(primary));
   KT_ASSIGN_OR_RETURN(ConfKind kind, classifyConf(text).context(primary));
   if (kind == ConfKind::kConflist) {
     KT_ASSIGN_OR_RETURN(ChainState state, chainState(text, plugin_).context(primary));
@@ -283,7 +368,12 @@ Status Installer::unchainFile(const std::string& path) {
       return okStatus();
     }
   }
-  auto text = readFile(path, kMaxFileBytes);
+  auto file = resolveConf(path);
+  if (!file) {
+    if (file.error().errnum() == ENOENT) return okStatus();
+    return std::move(file).takeError();
+  }
+  auto text = readFile(*file, kMaxFileBytes);
   if (!text) {
     if (text.error().kind() == ErrorKind::kNotFound) return okStatus();
     return std::move(text).takeError();
@@ -291,8 +381,9 @@ Status Installer::unchainFile(const std::string& path) {
   if (classifyConf(*text).ok() && *classifyConf(*text) != ConfKind::kConflist) return okStatus();
   KT_ASSIGN_OR_RETURN(std::string clean, unchainFromConflist(*text).context(path));
   if (clean == *text) return okStatus();
-  KT_TRY(rewritePreserving(path, clean));
-  spdlog::info("removed kuma-cni from {}", path);
+  // The target of a link gets its text back; the link itself is left as it is.
+  KT_TRY(rewritePreserving(*file, clean));
+  spdlog::info("removed kuma-cni from {}", *file);
   return okStatus();
 }
 
@@ -312,7 +403,7 @@ Status Installer::uninstall() {
         files.insert(joinPath(cfg_.mountedCniNetDir, name));
     }
     for (const auto& path : files) {
-      auto text = readFile(path, kMaxFileBytes);
+      auto text = readConf(path);
       if (!text) continue;
       auto state = chainState(*text, plugin_);
       if (state.ok() && *state != ChainState::kAbsent) note(unchainFile(path));

@@ -10,6 +10,13 @@
 // uninstall(): removes our entry from every file we chained into (a wrapped plain .conf gets
 //              its original file back byte for byte), the kubeconfig and the binaries.
 //
+// A symbolic link as the primary configuration (a primary CNI that keeps its file elsewhere and
+// links it into the directory) is edited at its target and the link is kept; removal restores
+// the target's text. The target must resolve, link by link, to a regular file inside the
+// configuration directory's parent (CNI_NET_DIR's parent, e.g. /etc/cni, as mounted); absolute
+// link targets are host paths and are mapped through the mount. Anything else is refused with
+// an error naming the link, never followed outside.
+//
 // Chaining a plain .conf: libcni only chains conflists, so X.conf becomes X.conflist holding
 // the original plugin and ours, and X.conf is renamed to X.conf.kuma-cni-orig (an extension no
 // runtime loads) so that uninstall can restore it exactly.
@@ -51,6 +58,12 @@ class Installer {
   Status chainInto(const std::string& path);
   Status writeStandalone();
   Status unchainFile(const std::string& path);
+  // The file to read and edit for the configuration `path`: `path` itself, or the regular file
+  // its symbolic link(s) resolve to (see the header comment). kConfig errors for a link that
+  // leads elsewhere; a system error (ENOENT, ...) when `path` cannot be inspected.
+  Result<std::string> resolveConf(const std::string& path) const;
+  // readFile() of resolveConf(path).
+  Result<std::string> readConf(const std::string& path) const;
 
   InstallConfig cfg_;
   nlohmann::ordered_json plugin_;   // our entry for a conflist (template without cniVersion)

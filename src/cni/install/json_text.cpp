@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cni/json_parse.h"
+
 namespace kt::cni {
 
 namespace {
@@ -73,8 +75,8 @@ std::string decodeKey(std::string_view quoted) {
   if (quoted.find('\\') == std::string_view::npos) {
     return std::string(quoted.substr(1, quoted.size() - 2));
   }
-  nlohmann::json j = nlohmann::json::parse(quoted, nullptr, false);
-  return j.is_string() ? j.get<std::string>() : std::string();
+  auto j = parseJson(quoted, "a member name");
+  return j && j->is_string() ? j->get<std::string>() : std::string();
 }
 
 }  // namespace

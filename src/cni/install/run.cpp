@@ -166,3 +166,24 @@ int runInstaller() {
 }
 
 }  // namespace kt::cni
+
+namespace kt::cni {
+
+int runReadyCheck() {
+  // The same variables as the installer's, so the probe looks where the installer writes.
+  auto cfg = installConfigFromEnv(processEnv());
+  if (!cfg) {
+    spdlog::error("cni-ready: {}", cfg.error().message());
+    return 1;
+  }
+  if (::access(cfg->readyFile.c_str(), F_OK) != 0) {
+    spdlog::error(
+        "cni-ready: {} does not exist: the installer has not finished, or the CNI "
+        "chain is broken and being repaired (see the installer's log)",
+        cfg->readyFile);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace kt::cni

@@ -42,6 +42,7 @@ ChainFixture::ChainFixture(const std::string& cniVersion, const json& kumaConf) 
                {"log_level", "debug"},
                {"log_file", *tmp_ / "kuma-cni.log"},
                {"lock_dir", *tmp_ / "locks"},
+               {"state_dir", *tmp_ / "state"},
                {"kubernetes",
                 {{"kubeconfig", *tmp_ / "kubeconfig"},
                  {"exclude_namespaces", {"kube-system"}},

@@ -194,5 +194,25 @@ TEST_F(Protocol, TheTokenNeverAppearsInLogs) {
   EXPECT_TRUE(f_->runtime().del(pod.attachment).ok);
 }
 
+// An API server that accepts and never answers, with the default API settings (30 attempts of
+// 10 s): ADD must give up with "try again later" by its total deadline (60 s by default), before
+// the runtime's own 2-minute timeout (the test runtime kills plugins after 120 s, like the
+// kubelet's runtime request timeout) cuts it off without an answer.
+TEST_F(Protocol, SilentApiServerFailsAddWithTryAgainLater) {
+  f_->api().addPod(makePod("shop", "silent", true));
+  f_->api().setBehaviour("shop", "silent", {{"delay_ms", 600000}});
+  auto pod = f_->pod("shop", "silent");
+  json conf = {{"cniVersion", "1.0.0"},
+               {"name", "n"},
+               {"type", "kuma-cni"},
+               {"log_file", f_->tmp() / "kuma-cni.log"},
+               {"lock_dir", f_->tmp() / "locks"},
+               {"kubernetes", {{"kubeconfig", f_->tmp() / "kubeconfig"}}}};
+  auto add = kuma("ADD", conf.dump(), pod.attachment);
+  EXPECT_EQ(add.exitCode, 1) << add.out << add.err;
+  EXPECT_EQ(add.output["code"], 11) << add.out << add.err;
+  EXPECT_NE(add.out.find("the deadline of this request passed"), std::string::npos) << add.out;
+}
+
 }  // namespace
 }  // namespace kt::cni::test

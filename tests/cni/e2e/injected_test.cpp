@@ -161,6 +161,7 @@ TEST_P(Injected, ParallelAddsForOnePodEndInOneRuleset) {
                {"log_level", "debug"},
                {"log_file", f_->tmp() / "kuma-cni.log"},
                {"lock_dir", f_->tmp() / "locks"},
+               {"state_dir", f_->tmp() / "state"},
                {"kubernetes", {{"kubeconfig", f_->tmp() / "kubeconfig"}}},
                {"prevResult", add.result}};
   std::vector<PluginCall> calls(5);

@@ -86,6 +86,7 @@ TEST_P(ChainTraffic, PodSetUpByTheChainIsIntercepted) {
                {"name", "kt-cni-test"},
                {"type", "kuma-cni"},
                {"lock_dir", f_->tmp() / "locks"},
+               {"state_dir", f_->tmp() / "state"},
                {"prevResult", add.result}};
   auto del = f_->runtime().invoke("kuma-cni", "DEL", conf.dump(), pod.attachment);
   ASSERT_EQ(del.exitCode, 0) << del.out << del.err;

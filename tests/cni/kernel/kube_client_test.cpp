@@ -1,6 +1,15 @@
 // The API client against the stub API server, both inside a throwaway network namespace.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
+#include <optional>
+
 #include "cni/kube_client.h"
 #include "cni/kubeconfig.h"
 #include "kube_fixtures.h"
@@ -8,6 +17,59 @@
 
 namespace kt::cni::test {
 namespace {
+
+// Runs `fn` in a child process and returns the text it produced, or nullopt when it did not
+// finish within `limit` (the child is then killed). Bounds the tests whose old failure was a
+// call that never returned, so they fail instead of hanging.
+std::optional<std::string> inChild(const std::function<std::string()>& fn,
+                                   std::chrono::seconds limit) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return std::string("pipe failed");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string out = fn();
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = ::write(fds[1], out.data() + done, out.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  bool finished = false;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fds[0], POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[4096];
+    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n <= 0) {
+      finished = true;
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  if (!finished) ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!finished) return std::nullopt;
+  return out;
+}
+
+// "ok" or "kind=<n> <message>": what a getPod call ended with, as text from the child.
+std::string describe(const Result<std::string>& r) {
+  if (r) return "ok " + *r;
+  return "kind=" + std::to_string(static_cast<int>(r.error().kind())) + " " + r.error().message();
+}
+
+using nlohmann::json;
 
 constexpr char kToken[] = "kt-test-token-5f2c9a";
 
@@ -197,6 +259,61 @@ TEST_F(KubeClientTest, RefusesInvalidNames) {
   ASSERT_FALSE(body.ok());
   EXPECT_EQ(body.error().kind(), ErrorKind::kConfig);
   EXPECT_TRUE(stub_->requests().empty());
+}
+
+// A server that never finishes its answer: an endless chunk stream written as fast as the client
+// reads (data is always waiting, so a deadline checked only while the socket is idle never
+// fires) and a byte trickle under a large Content-Length. The request's deadline ends both.
+TEST_F(KubeClientTest, ServerThatKeepsSendingIsTimedOut) {
+  auto& api = stub();
+  auto c = client();
+  ASSERT_TRUE(c.ok());
+  RetryPolicy once{1, std::chrono::milliseconds(0), std::chrono::milliseconds(1000)};
+  for (const char* kind : {"chunks", "trickle"}) {
+    SCOPED_TRACE(kind);
+    api.addPod(makePod("shop", kind, true));
+    api.setBehaviour("shop", kind, {{"stream", kind}});
+    auto outcome =
+        inChild([&] { return describe(c->getPod("shop", kind, once)); }, std::chrono::seconds(30));
+    ASSERT_TRUE(outcome.has_value()) << "the request never ended";
+    EXPECT_EQ(outcome->rfind("kind=" + std::to_string(static_cast<int>(ErrorKind::kTransient)), 0),
+              0u)
+        << *outcome;
+    EXPECT_NE(outcome->find("timed out reading the response"), std::string::npos) << *outcome;
+  }
+}
+
+TEST_F(KubeClientTest, LargeChunkedAnswerDecodes) {
+  auto& api = stub();
+  // A pod of a few MiB sent in 1000-byte chunks.
+  json pod = makePod("shop", "big", true, {{"example.com/padding", std::string(3 << 20, 'p')}});
+  api.addPod(pod);
+  api.setBehaviour("shop", "big", {{"chunk_size", 1000}});
+  auto body = client()->getPod("shop", "big", fast(1));
+  ASSERT_TRUE(body.ok()) << body.error().message();
+  EXPECT_EQ(json::parse(*body), pod);
+}
+
+// A server that accepts and never answers: all attempts together end at the caller's deadline,
+// not after attempts x timeout.
+TEST_F(KubeClientTest, TotalDeadlineEndsTheRetries) {
+  auto& api = stub();
+  api.addPod(makePod("shop", "silent", true));
+  api.setBehaviour("shop", "silent", {{"delay_ms", 600000}});
+  auto c = client();
+  ASSERT_TRUE(c.ok());
+  auto outcome = inChild(
+      [&] {
+        RetryPolicy p{30, std::chrono::milliseconds(0), std::chrono::milliseconds(1000)};
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
+        return describe(c->getPod("shop", "silent", p, deadline));
+      },
+      std::chrono::seconds(25));
+  ASSERT_TRUE(outcome.has_value()) << "the retries did not end";
+  EXPECT_EQ(outcome->rfind("kind=" + std::to_string(static_cast<int>(ErrorKind::kTransient)), 0),
+            0u)
+      << *outcome;
+  EXPECT_NE(outcome->find("the deadline of this request passed"), std::string::npos) << *outcome;
 }
 
 }  // namespace

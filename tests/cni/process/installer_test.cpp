@@ -132,6 +132,52 @@ TEST_F(Installer, ChainsIntoAConflistAndRestoresItByteForByte) {
   expectNodeClean();
 }
 
+// A primary CNI that keeps its configuration elsewhere and links it into the directory: the
+// target is edited, the link stays a link, and removal gives the target its bytes back.
+TEST_F(Installer, EditsTheTargetOfASymlinkedConflistAndKeepsTheLink) {
+  ::mkdir((tmp_ / "flannel").c_str(), 0755);
+  const std::string target = tmp_ / "flannel/real.conflist";
+  spit(target, kCalico);
+  ASSERT_EQ(::symlink("../flannel/real.conflist", net("10-flannel.conflist").c_str()), 0);
+  auto isLink = [&] {
+    struct stat st {};
+    return ::lstat(net("10-flannel.conflist").c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+  };
+  auto c = start();
+  ASSERT_TRUE(waitFor([&] { return ready(); })) << log();
+  EXPECT_TRUE(isLink()) << "the link is kept";
+  json doc = json::parse(slurp(target));
+  ASSERT_EQ(doc["plugins"].size(), 3u) << slurp(target);
+  EXPECT_EQ(doc["plugins"][2]["type"], "kuma-cni");
+
+  // The primary CNI rewrites its target: the change reaches the runtime through the link and
+  // we chain into it again.
+  spit(target, kCalico);
+  ASSERT_TRUE(waitFor([&] { return slurp(target).find("kuma-cni") != std::string::npos; }))
+      << log();
+  EXPECT_TRUE(isLink());
+
+  stop(*c);
+  EXPECT_TRUE(isLink()) << "removal keeps the link";
+  EXPECT_EQ(slurp(target), kCalico) << "and restores the target byte for byte";
+  expectNodeClean();
+}
+
+TEST_F(Installer, RefusesALinkOutsideTheConfigurationTree) {
+  spit(net("05-other.conflist"), kCalico);
+  // Runtimes would load this link first; it points at a host path outside /etc/cni.
+  ASSERT_EQ(::symlink("/usr/share/doc/evil.conflist", net("01-link.conflist").c_str()), 0);
+  auto c = start();
+  auto code = c->wait(std::chrono::seconds(20));
+  ASSERT_TRUE(code.has_value()) << log();
+  EXPECT_EQ(*code, 3) << log();
+  EXPECT_NE(log().find("01-link.conflist: it is a symbolic link to /usr/share/doc/evil.conflist, "
+                       "outside /etc/cni"),
+            std::string::npos)
+      << log();
+  EXPECT_EQ(slurp(net("05-other.conflist")), kCalico) << "no other file is chained instead";
+}
+
 TEST_F(Installer, ChainsAgainWhenTheFileIsRewritten) {
   spit(net("10-calico.conflist"), kCalico);
   auto c = start();

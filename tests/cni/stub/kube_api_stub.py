@@ -4,7 +4,10 @@
 Serves GET /api/v1/namespaces/<ns>/pods/<name> over HTTPS on a loopback address, from
 <fixtures>/<ns>/<name>.json. Checks the bearer token (--token) and/or requires a client
 certificate signed by --client-ca. Per-pod behaviour comes from <fixtures>/<ns>/<name>.behaviour
-(JSON): {"fail_first": N, "fail_status": 500, "delay_ms": M, "status": S}. Every request is
+(JSON): {"fail_first": N, "fail_status": 500, "delay_ms": M, "status": S, "stream": "chunks" |
+"trickle", "chunk_size": C}. "stream" answers 200 and never finishes: "chunks" sends small chunks
+as fast as the client reads them, "trickle" announces a large Content-Length and sends a byte at a time.
+"chunk_size" sends the pod in the chunked transfer coding, C bytes per chunk. Every request is
 appended to --log as one JSON line (path, status, whether the token matched; never the token).
 Prints "PORT <n>" on stdout once listening. Stops on SIGTERM.
 """
@@ -76,6 +79,9 @@ def main():
             with lock:
                 counts[self.path] = counts.get(self.path, 0) + 1
                 n = counts[self.path]
+            if behaviour.get("stream"):
+                self.record(200, token_ok)
+                return self.stream(behaviour["stream"])
             if behaviour.get("delay_ms"):
                 time.sleep(behaviour["delay_ms"] / 1000.0)
             status = 200
@@ -89,7 +95,43 @@ def main():
             if status != 200:
                 return self.reply(status, {"kind": "Status", "code": status})
             with open(base + ".json") as f:
-                self.reply(200, json.load(f))
+                pod = json.load(f)
+            if behaviour.get("chunk_size"):
+                return self.reply_chunked(pod, behaviour["chunk_size"])
+            self.reply(200, pod)
+
+        def stream(self, kind):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if kind == "chunks":
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(10 << 20))  # under the client limit
+            self.end_headers()
+            self.close_connection = True
+            # "chunks" writes as fast as the connection takes it, so data is always waiting;
+            # "trickle" pauses between bytes, so a read always gets something soon.
+            piece = b"40\r\n" + b" " * 64 + b"\r\n" if kind == "chunks" else b" "
+            try:
+                while True:  # until the client gives up and closes
+                    self.wfile.write(piece)
+                    if kind == "trickle":
+                        time.sleep(0.02)
+            except OSError:
+                return
+
+        def reply_chunked(self, body, size):
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for i in range(0, len(data), size):
+                piece = data[i:i + size]
+                self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            self.close_connection = True
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)

@@ -58,7 +58,7 @@ Child::Child(const ChildOptions& opt) {
   if (pid_ == 0) {
     int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int n = ::open("/dev/null", O_RDONLY);
+    int n = ::open(opt.stdinFile.empty() ? "/dev/null" : opt.stdinFile.c_str(), O_RDONLY);
     if (o < 0 || e < 0 || n < 0) ::_exit(125);
     ::dup2(n, 0);
     ::dup2(o, 1);

@@ -34,6 +34,7 @@ struct ChildOptions {
   std::vector<std::string> argv;                         // argv[0] is the executable path
   std::vector<std::pair<std::string, std::string>> env;  // the whole environment
   std::string stdoutFile, stderrFile;                    // empty = /dev/null
+  std::string stdinFile;                                 // empty = /dev/null
   int netnsFd = -1;  // setns() into this network namespace before exec
 };
 

@@ -141,5 +141,45 @@ TEST(KubeconfigWriter, WhatTheInstallerWritesThePluginReads) {
   }
 }
 
+// client-go's rules for insecure-skip-tls-verify: not together with a CA, and never with a
+// bearer token (whoever answers would get it).
+std::string insecureKubeconfig(const std::string& clusterExtra, const std::string& user) {
+  return R"({"clusters":[{"name":"c","cluster":{"server":"https://api.example:6443",
+    "insecure-skip-tls-verify":true)" +
+         clusterExtra + R"(}}],"users":[{"name":"u","user":)" + user +
+         R"(}],"contexts":[{"name":"only","context":{"cluster":"c","user":"u"}}]})";
+}
+
+std::string certUser() {
+  return std::string(R"({"client-certificate-data":")") + base64Encode("C") +
+         R"(","client-key-data":")" + base64Encode("K") + R"("})";
+}
+
+TEST_F(KubeconfigFiles, InsecureSkipVerifyIsRefusedWithACa) {
+  auto kc = parseKubeConfig(
+      insecureKubeconfig(R"(,"certificate-authority-data":")" + base64Encode("CA") + R"(")",
+                         certUser()),
+      dir_);
+  ASSERT_FALSE(kc.ok());
+  EXPECT_EQ(kc.error().kind(), ErrorKind::kConfig);
+  EXPECT_NE(kc.error().message().find("both a certificate authority and insecure-skip-tls-verify"),
+            std::string::npos)
+      << kc.error().message();
+}
+
+TEST_F(KubeconfigFiles, InsecureSkipVerifyIsRefusedWithABearerToken) {
+  for (const char* user : {R"({"token":"s3cr3t-token"})", R"({"tokenFile":"/var/run/token"})"}) {
+    auto kc = parseKubeConfig(insecureKubeconfig("", user), dir_);
+    ASSERT_FALSE(kc.ok()) << user;
+    EXPECT_EQ(kc.error().kind(), ErrorKind::kConfig);
+    EXPECT_NE(kc.error().message().find("bearer token"), std::string::npos) << kc.error().message();
+    EXPECT_EQ(kc.error().message().find("s3cr3t"), std::string::npos);
+  }
+  // A client certificate alone proves who we are without handing over a reusable secret.
+  auto certOnly = parseKubeConfig(insecureKubeconfig("", certUser()), dir_);
+  ASSERT_TRUE(certOnly.ok()) << certOnly.error().message();
+  EXPECT_TRUE(certOnly->insecureSkipTlsVerify);
+}
+
 }  // namespace
 }  // namespace kt::cni

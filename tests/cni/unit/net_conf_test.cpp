@@ -62,5 +62,19 @@ TEST(NetConf, DecodeAndVersionStages) {
   EXPECT_NE(v.error().message().find("1.0.0"), std::string::npos);
 }
 
+TEST(NetConf, TotalTimeoutBoundsOneAddAndDefaultsUnderTheKubeletTimeout) {
+  auto def = parse(R"({"cniVersion":"1.0.0","name":"n","type":"kuma-cni"})");
+  ASSERT_TRUE(def.ok()) << def.error().message();
+  EXPECT_EQ(def->kubernetes.totalTimeout, std::chrono::milliseconds(60000));
+  auto set = parse(
+      R"({"cniVersion":"1.0.0","name":"n","type":"kuma-cni","kubernetes":{"total_timeout_ms":2500}})");
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_EQ(set->kubernetes.totalTimeout, std::chrono::milliseconds(2500));
+  auto bad = parse(
+      R"({"cniVersion":"1.0.0","name":"n","type":"kuma-cni","kubernetes":{"total_timeout_ms":0}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("kubernetes.total_timeout_ms"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kt::cni

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "backend/ebpf/ebpf_backend.h"
 #include "backend/ebpf/layout.h"
 #include "sys/netns.h"
@@ -46,6 +48,12 @@ void EbpfTest::TearDown() {
   pods_.clear();
   bpffs_.reset();
   cgroup_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(stateDir(), ec);
+}
+
+std::string EbpfTest::stateDir() const {
+  return "/tmp/kt-ebpf-state-" + std::to_string(::getpid());
 }
 
 Pod* EbpfTest::addPod(uint8_t net, bool ipv6) {
@@ -62,6 +70,7 @@ Pod* EbpfTest::addPod(uint8_t net, bool ipv6) {
   pod->cfg.ebpf.cgroupPath = cgroup_->path();
   pod->cfg.ebpf.bpffsPath = bpffs_->path();
   pod->cfg.ebpf.instanceIp = pod->net->podV4.str();
+  pod->cfg.ebpf.stateDir = stateDir();
   pod->facts.kumaDpUid = kSidecarUid;
   pod->facts.ipv6 = ipv6;
   pods_.push_back(std::move(pod));

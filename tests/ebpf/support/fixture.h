@@ -59,6 +59,9 @@ class EbpfTest : public ::testing::Test {
   // not start.
   bool keep(Result<std::unique_ptr<Proc>> proc);
 
+  // The records of what installs created (Config::Ebpf::stateDir), removed after the test.
+  std::string stateDir() const;
+
   // The fake sidecar of `pod` on its configured ports (both families, DNS on its DNS port).
   bool startSidecar(const Pod& pod);
 
