@@ -1,5 +1,6 @@
 // Builds the rule model from the configuration: the one place that decides which rules exist,
-// their order and their chains (Kuma's layout, ../shared/reference/kuma.md section 3).
+// their order and their chains: Kuma's layout (the chains, rule order and jumps that Kuma's own
+// transparent proxy installs in the nat, raw and mangle tables).
 #pragma once
 
 #include "config/config.h"

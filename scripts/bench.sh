@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of kuma-tproxy (issue 3 "Benchmark", issue 4's data-path part). Not a test: it
+# Benchmark of kuma-tproxy: start-up, rule apply, large lists and the data path. Not a test: it
 # prints tables, it asserts nothing. Run as root on an otherwise idle machine:
 #
 #   sudo scripts/bench.sh            # about 3-4 minutes with the defaults
@@ -22,7 +22,7 @@
 # The "same rules" come from `kuma-tproxy install --dry-run` of each backend. Tables give median,
 # p90, min-max and paired ratios (median over rounds of the per-round ratio) to floor, to
 # restore and to tproxy_nft; the base config first, then with N excluded outbound ports and N
-# excluded outbound IPs for each N in $NS. Last, issue 3's targets, each with its measured value
+# excluded outbound IPs for each N in $NS. Last, the performance targets, each with its measured value
 # and whether it holds here (tests/bench/targets.h):
 #   nftables install / floor <= 2       (x floor of tproxy_nft, base config)
 #   restore pair / nftables install >= 3 (x tproxy_nft of restore, base config)

@@ -26,7 +26,7 @@ source "$(dirname "$0")/lib/errtrap.sh"  # set -eEuo pipefail; failures name com
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${BUILD_DIR:-build}
-# Other sessions share buildah's storage: a build here gets a tag of its own (removed at exit) so
+# buildah's storage is machine-wide: a build here gets a tag of its own (removed at exit) so
 # that a concurrent build of "dev" cannot swap the images under the test. SKIP_BUILD=1 tests the
 # images of TAG (default dev) as they are.
 OWN_IMAGES=0

@@ -144,7 +144,7 @@ int run(int argc, char** argv) {
   std::vector<std::string> raw(argv, argv + argc);
   std::string prog = raw.empty() ? "kuma-tproxy" : kt::app::programName(raw[0]);
 
-  // ---- CNI dispatch point (issue 5, owned by the CNI engineer) ----
+  // ---- CNI dispatch point ----
   // Invoked as `kuma-cni`, this binary is the CNI plugin: it speaks the CNI protocol (CNI_*
   // environment + network config on stdin -> result or error JSON on stdout) and must not go
   // through the CLI below.

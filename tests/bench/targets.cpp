@@ -117,7 +117,7 @@ std::string formatTargets(const std::vector<TargetResult>& results,
   size_t w = 6;
   for (const auto& s : what)
     w = std::max(w, s.size());
-  std::string out = "== targets (issue 3) ==\n";
+  std::string out = "== targets ==\n";
   for (size_t i = 0; i < results.size(); ++i) {
     std::string line = what[i] + std::string(w - what[i].size(), ' ');
     std::string m = measured[i];

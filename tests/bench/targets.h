@@ -1,6 +1,6 @@
-// Performance targets checked against benchmark samples (issue 3's "Benchmark": the nftables
-// install within 2x of a bare process start, ...). A target is a median (ms) or a paired ratio
-// of two methods of one group, compared with a limit. Reported, never asserted: bench.sh prints
+// Performance targets checked against benchmark samples (the nftables install within 2x of a
+// bare process start, ...). A target is a median (ms) or a paired ratio of two methods of one
+// group, compared with a limit. Reported, never asserted: bench.sh prints
 // whether each target holds on the machine it ran on.
 #pragma once
 

@@ -9,6 +9,7 @@
 
 #include "harness/scenario.h"
 #include "harness/tool.h"
+#include "support/scratch_netns.h"
 
 namespace kt {
 // gtest prints the parameters of every test: the family's name, not its byte.
@@ -61,8 +62,6 @@ inline ::testing::AssertionResult answeredWith(const Result<Reply>& r, const std
   return ::testing::AssertionSuccess();
 }
 
-inline bool isRoot() {
-  return ::geteuid() == 0;
-}
+using ::kt::testing::isRoot;
 
 }  // namespace kt::e2e

@@ -209,7 +209,7 @@ TEST(HarnessFixtures, SweepRemovesNamespacesOfDeadRuns) {
   sweepLeftovers();
   EXPECT_FALSE(fs::exists(path)) << "the stale namespace was not swept";
   // Our own live namespace is left alone.
-  auto mine = ScratchNetns::make(uniqueName("live"));
+  auto mine = ScratchNetns::named(uniqueName("live"));
   ASSERT_TRUE(mine.ok());
   sweepLeftovers();
   EXPECT_TRUE(fs::exists((*mine)->path()));

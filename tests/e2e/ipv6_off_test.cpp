@@ -1,5 +1,5 @@
-// Issue 3, point 7: with `--ip-family-mode ipv4` or `--redirect-inbound-port-v6 0`, no IPv6
-// traffic is redirected, while IPv4 still is (so the install did happen).
+// With `--ip-family-mode ipv4` or `--redirect-inbound-port-v6 0`, no IPv6 traffic is redirected,
+// while IPv4 still is (so the install did happen).
 #include <gtest/gtest.h>
 
 #include <tuple>

@@ -1,4 +1,4 @@
-// Issue 3's end-to-end scenarios with real packets, for every backend and both IP families:
+// The end-to-end scenarios with real packets, for every backend and both IP families:
 // where the application's outbound, inbound and DNS traffic goes after `install`, what stays
 // direct, and that `uninstall` brings everything back. See harness/scenario.h for the set-up.
 #include <gtest/gtest.h>

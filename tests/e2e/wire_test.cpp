@@ -2,15 +2,14 @@
 // these to tell the fake DNS proxy's answers from the peer resolver's.
 #include <gtest/gtest.h>
 
+#include "support/literals.h"
 #include "tool/dns_wire.h"
 #include "tool/endpoint.h"
 
 namespace kt::e2e {
 namespace {
 
-IpAddress ip(const char* text) {
-  return IpAddress::parse(text).value();
-}
+using testing::ip;
 
 TEST(DnsWire, QueryRoundTrip) {
   dns::Question q{0xbeef, "kuma-e2e.test", dns::kTypeAaaa, 1};

@@ -8,20 +8,14 @@
 //
 // Regenerate (as root): scripts/update-golden.sh, or
 //   KT_UPDATE_GOLDEN=1 build/tests/ebpf/kt_ebpf_kernel_tests --gtest_filter='*EbpfGolden*'
-#include <dirent.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cstdlib>
-#include <fstream>
 #include <regex>
-#include <sstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
 #include "backend/ebpf/host.h"
-#include "scenario.h"
 #include "support/env.h"
+#include "support/golden.h"
 #include "sys/exec.h"
 
 namespace kt::ebpftest {
@@ -30,13 +24,6 @@ namespace {
 std::vector<std::string> scenarioNames() {
   return golden::scenarioNames(KT_GOLDEN_DIR);
 }
-using golden::readFile;
-
-bool mentions(const std::vector<std::string>& lines, const std::string& what) {
-  return std::any_of(lines.begin(), lines.end(),
-                     [&](const std::string& l) { return l.find(what) != std::string::npos; });
-}
-
 // Replaces what legitimately differs between runs and machines.
 std::string normalize(std::string text, uint64_t cookie, const std::string& cgroup) {
   std::string c = std::to_string(cookie);
@@ -56,8 +43,8 @@ class FixedPod {
  public:
   static Result<std::unique_ptr<FixedPod>> make() {
     auto p = std::unique_ptr<FixedPod>(new FixedPod());
-    KT_ASSIGN_OR_RETURN(p->pod_, Netns::make("gpod"));
-    KT_ASSIGN_OR_RETURN(p->peer_, Netns::make("gpeer"));
+    KT_ASSIGN_OR_RETURN(p->pod_, Netns::make("ebpf-gpod"));
+    KT_ASSIGN_OR_RETURN(p->peer_, Netns::make("ebpf-gpeer"));
     const std::string pod = p->pod_->name();
     KT_TRY(ip({"-n", pod, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns",
                p->peer_->name()}));
@@ -81,46 +68,16 @@ TEST_P(EbpfGolden, DryRunMatchesExpected) {
   if (!isRoot()) GTEST_SKIP() << "needs root: runs the dry-run in a throwaway network namespace";
   const std::string& name = GetParam();
   std::string parseError;
-  golden::Scenario s = golden::parseScenario(
-      name, readFile(std::string(KT_GOLDEN_DIR) + "/scenarios/" + name + ".scenario"), &parseError);
+  golden::Scenario s = golden::loadScenario(KT_GOLDEN_DIR, name, &parseError);
   ASSERT_TRUE(parseError.empty()) << parseError;
   auto mounts = backend::ebpf::cgroup2Mounts();
   ASSERT_FALSE(mounts.empty()) << "no cgroup v2 mounted";
   auto pod = FixedPod::make();
   ASSERT_TRUE(pod.ok()) << pod.error().message();
 
-  sys::ExecRequest req;
-  req.path = KT_TPROXY_BINARY;
-  req.args = {"install",
-              "--dry-run",
-              "--backend",
-              "ebpf",
-              "--ebpf-instance-ip=10.0.0.2",
-              "--ebpf-cgroup-path=" + mounts.front(),
-              "--netns=" + (*pod)->path()};
-  if (!mentions(s.flags, "--kuma-dp-u") && !mentions(s.annotations, "kuma.io/sidecar-uid")) {
-    req.args.push_back("--kuma-dp-user=5678");
-  }
-  req.args.insert(req.args.end(), s.flags.begin(), s.flags.end());
-  for (const auto& a : s.annotations) {
-    req.args.push_back("--annotation");
-    req.args.push_back(a);
-  }
-  std::string resolvPath = "/tmp/" + uniqueName(name + "-resolv.conf");
-  std::string configPath = "/tmp/" + uniqueName(name + ".yaml");
-  struct Remove {
-    std::vector<std::string> paths;
-    ~Remove() {
-      for (const auto& p : paths)
-        ::unlink(p.c_str());
-    }
-  } remove{{resolvPath, configPath}};
-  if (s.resolvConf) {
-    std::ofstream(resolvPath) << *s.resolvConf;
-    std::ofstream(configPath) << "redirect:\n  dns:\n    resolvConfigPath: " << resolvPath << "\n";
-    req.args.push_back("--config-file");
-    req.args.push_back(configPath);
-  }
+  golden::DryRun dryRun(s, KT_TPROXY_BINARY, "ebpf",
+                        {"--ebpf-instance-ip=10.0.0.2", "--ebpf-cgroup-path=" + mounts.front(),
+                         "--netns=" + (*pod)->path()});
   // The cookie of the namespace the dry-run ran in.
   uint64_t cookie = 0;
   {
@@ -131,31 +88,17 @@ TEST_P(EbpfGolden, DryRunMatchesExpected) {
     ASSERT_TRUE(out.ok());
     cookie = std::stoull(*out);
   }
-  auto res = sys::run(req);
+  auto res = sys::run(dryRun.request());
   ASSERT_TRUE(res.ok()) << res.error().message();
-  ASSERT_TRUE(res->success()) << sys::commandLine(req.path, req.args) << ": " << res->describe();
-  std::string got = normalize(res->out, cookie, mounts.front());
-
-  std::string expectedPath = std::string(KT_GOLDEN_DIR) + "/expected/" + name + ".ebpf";
-  if (const char* update = std::getenv("KT_UPDATE_GOLDEN"); update && *update == '1') {
-    std::ofstream(expectedPath) << got;
-    return;
-  }
-  bool exists = false;
-  std::string expected = readFile(expectedPath, &exists);
-  ASSERT_TRUE(exists) << expectedPath << " is missing; run scripts/update-golden.sh";
-  EXPECT_EQ(expected, got) << "If the change is intended, run scripts/update-golden.sh and review "
-                              "the diff.";
+  ASSERT_TRUE(res->success()) << sys::commandLine(dryRun.request().path, dryRun.request().args)
+                              << ": " << res->describe();
+  golden::expectMatchesExpected(KT_GOLDEN_DIR, name + ".ebpf",
+                                normalize(res->out, cookie, mounts.front()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, EbpfGolden, ::testing::ValuesIn(scenarioNames()),
                          [](const ::testing::TestParamInfo<std::string>& p) {
-                           std::string n = p.param;
-                           std::replace_if(
-                               n.begin(), n.end(),
-                               [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },
-                               '_');
-                           return n;
+                           return golden::testName(p.param);
                          });
 
 }  // namespace

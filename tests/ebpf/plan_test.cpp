@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/literals.h"
+
 namespace kt::backend::ebpf {
 namespace {
 
@@ -11,19 +13,14 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-Cidr cidr(const char* text) {
-  return *Cidr::parse(text);
-}
-IpAddress addr(const char* text) {
-  return *IpAddress::parse(text);
-}
+using testing::cidr;
+using testing::ip;
 
 PodFacts podFacts() {
   PodFacts p;
   p.netnsCookie = 4242;
-  p.localAddresses = {{addr("127.0.0.1"), true}, {addr("10.0.0.2"), false},
-                      {addr("::1"), true},       {addr("::6"), true},
-                      {addr("fe80::1"), false},  {addr("fd00::2"), false}};
+  p.localAddresses = {{ip("127.0.0.1"), true}, {ip("10.0.0.2"), false}, {ip("::1"), true},
+                      {ip("::6"), true},       {ip("fe80::1"), false},  {ip("fd00::2"), false}};
   return p;
 }
 
@@ -68,7 +65,7 @@ TEST(EbpfPlan, InstanceIpIsTheSourceAndLocal) {
   config::Config cfg;
   config::Facts facts;
   PodFacts pf = podFacts();
-  pf.instanceIps = {addr("10.0.0.9")};
+  pf.instanceIps = {ip("10.0.0.9")};
   auto plan = planPod(cfg, facts, pf);
   ASSERT_TRUE(plan.ok());
   IpAddress src4;
@@ -127,7 +124,7 @@ TEST(EbpfPlan, DnsPerFamily) {
   config::Config cfg;
   cfg.dns.enabled = true;
   config::Facts facts;
-  facts.dnsServers = {addr("10.96.0.10")};
+  facts.dnsServers = {ip("10.96.0.10")};
   auto plan = planPod(cfg, facts, podFacts());
   ASSERT_TRUE(plan.ok());
   EXPECT_TRUE(plan->pod.flags & KT_POD_DNS_V4);
@@ -174,7 +171,7 @@ TEST(EbpfPlan, AddressFlagsAreClosedOverContainingPrefixes) {
 }
 
 TEST(EbpfPlan, ManyCidrsCloseQuickly) {
-  // 10 000 excluded prefixes (issue 6's bound) are planned in O(n log n).
+  // 10 000 excluded prefixes (the configuration's bound) are planned in O(n log n).
   std::vector<AddrPlan> in;
   for (int i = 0; i < 10000; ++i) {
     IpAddress a = IpAddress::v4(10, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i), 0);

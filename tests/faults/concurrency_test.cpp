@@ -33,7 +33,7 @@ class Concurrency : public ::testing::TestWithParam<BackendCase> {
     auto ns = ScratchNetns::make(tag);
     EXPECT_TRUE(ns.ok()) << ns.error().message();
     if (!ns) return nullptr;
-    EXPECT_TRUE((*ns)->addIpv6Link().ok());
+    EXPECT_TRUE((*ns)->addIpv6Interface().ok());
     EXPECT_TRUE(loadForeignState(**ns, GetParam()).ok());
     return std::move(*ns);
   }

@@ -89,7 +89,7 @@ void addSaveUnits(Snapshot& out, const std::string& family, const std::string& s
 }
 
 std::string saveOf(ScratchNetns& ns, const std::string& tool) {
-  auto out = ns.output(tool, {});
+  auto out = ns.check(tool, {});
   if (!out) {
     ADD_FAILURE() << out.error().message();
     return {};
@@ -107,7 +107,7 @@ Snapshot snapshotState(ScratchNetns& ns, const BackendCase& b) {
     addSaveUnits(s, "ipv4", saveOf(ns, "iptables-" + b.mode() + "-save"));
     addSaveUnits(s, "ipv6", saveOf(ns, "ip6tables-" + b.mode() + "-save"));
   } else {
-    auto out = ns.output("nft", {"list", "ruleset"});
+    auto out = ns.check("nft", {"list", "ruleset"});
     if (!out) ADD_FAILURE() << out.error().message();
     s["ruleset"] = out ? *out : "";
   }
@@ -170,7 +170,7 @@ Status loadForeignState(ScratchNetns& ns, const BackendCase& b) {
 }
 
 bool hasPassthroughAddress(ScratchNetns& ns) {
-  auto out = ns.output("ip", {"-6", "addr", "show", "dev", "lo"});
+  auto out = ns.check("ip", {"-6", "addr", "show", "dev", "lo"});
   if (!out) {
     ADD_FAILURE() << out.error().message();
     return false;

@@ -15,7 +15,7 @@
 
 #include "base/result.h"
 #include "kernel/flock_holder.h"
-#include "kernel/scratch_netns.h"
+#include "support/scratch_netns.h"
 #include "sys/exec.h"
 
 namespace kt::testing {

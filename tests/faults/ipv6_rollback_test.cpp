@@ -14,10 +14,8 @@ class Ipv6RestoreFails : public ::testing::TestWithParam<BackendCase> {
  protected:
   void SetUp() override {
     KT_REQUIRE_ROOT();
-    auto ns = ScratchNetns::make("v6fail");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
-    ASSERT_TRUE(ns_->addIpv6Link().ok());
+    KT_ASSERT_NEW_NETNS(ns_, "v6fail");
+    ASSERT_TRUE(ns_->addIpv6Interface().ok());
     ASSERT_TRUE(loadForeignState(*ns_, GetParam()).ok());
     lock_ = tempPath("xtables") + ".lock";
     stubs_.stub("ip6tables-" + GetParam().mode() + "-restore");
@@ -36,7 +34,7 @@ class Ipv6RestoreFails : public ::testing::TestWithParam<BackendCase> {
   // The complete *-save output of both families (comment lines and counters aside).
   std::string saved() { return describe(snapshotState(*ns_, GetParam())); }
   std::string savedIpv4() {
-    auto out = ns_->output("iptables-" + GetParam().mode() + "-save", {});
+    auto out = ns_->check("iptables-" + GetParam().mode() + "-save", {});
     EXPECT_TRUE(out.ok());
     std::string text = out.ok() ? *out : "", kept;
     for (auto line : split(text, '\n')) {

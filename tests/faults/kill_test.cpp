@@ -47,10 +47,8 @@ class KilledInstall : public ::testing::TestWithParam<BackendCase> {
   void SetUp() override {
     KT_REQUIRE_ROOT();
     becomeSubreaper();
-    auto ns = ScratchNetns::make("kill");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
-    ASSERT_TRUE(ns_->addIpv6Link().ok());
+    KT_ASSERT_NEW_NETNS(ns_, "kill");
+    ASSERT_TRUE(ns_->addIpv6Interface().ok());
     ASSERT_TRUE(loadForeignState(*ns_, GetParam()).ok());
     lock_ = tempPath("xtables") + ".lock";
     log_ = tempPath("kill-log");

@@ -47,7 +47,7 @@ TEST(NftRejectedCli, TableOwnedByAnotherProgramIsLeftAloneAndNamed) {
   KT_REQUIRE_ROOT();
   auto ns = ScratchNetns::make("nftown");
   ASSERT_TRUE(ns.ok()) << ns.error().message();
-  ASSERT_TRUE((*ns)->addIpv6Link().ok());
+  ASSERT_TRUE((*ns)->addIpv6Interface().ok());
   ASSERT_TRUE(loadForeignState(**ns, kNft).ok());
   auto owner = std::make_unique<Result<NftSocket>>(ownTable(**ns));
   ASSERT_TRUE(owner->ok()) << owner->error().message();
@@ -87,7 +87,7 @@ TEST(NftRejectedCli, BackendSwitchUndoneWhenTheOldLayerCannotBeRemoved) {
   KT_REQUIRE_ROOT();
   auto ns = ScratchNetns::make("nftswitch");
   ASSERT_TRUE(ns.ok()) << ns.error().message();
-  ASSERT_TRUE((*ns)->addIpv6Link().ok());
+  ASSERT_TRUE((*ns)->addIpv6Interface().ok());
   auto owner = std::make_unique<Result<NftSocket>>(ownTable(**ns));
   ASSERT_TRUE(owner->ok()) << owner->error().message();
 
@@ -99,7 +99,7 @@ TEST(NftRejectedCli, BackendSwitchUndoneWhenTheOldLayerCannotBeRemoved) {
       << r.err;
   EXPECT_NE(r.err.find("the iptables-nft install was undone"), std::string::npos) << r.err;
   for (const char* save : {"iptables-nft-save", "ip6tables-nft-save"}) {
-    auto text = (*ns)->output(save, {});
+    auto text = (*ns)->check(save, {});
     ASSERT_TRUE(text.ok()) << text.error().message();
     EXPECT_EQ(text->find("KUMA_MESH"), std::string::npos) << save << ":\n" << *text;
   }

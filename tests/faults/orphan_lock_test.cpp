@@ -21,10 +21,8 @@ class OrphanedTool : public ::testing::TestWithParam<BackendCase> {
   void SetUp() override {
     KT_REQUIRE_ROOT();
     becomeSubreaper();
-    auto ns = ScratchNetns::make("orphan");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
-    ASSERT_TRUE(ns_->addIpv6Link().ok());
+    KT_ASSERT_NEW_NETNS(ns_, "orphan");
+    ASSERT_TRUE(ns_->addIpv6Interface().ok());
     ASSERT_TRUE(loadForeignState(*ns_, GetParam()).ok());
     started_ = tempPath("started");
     go_ = tempPath("go");

@@ -39,10 +39,8 @@ class LeastPrivilege : public ::testing::TestWithParam<BackendCase> {
     auto capsh = sys::findExecutable("capsh");
     ASSERT_TRUE(capsh.ok()) << "capsh (libcap2-bin, scripts/install-deps.sh) is needed";
     capsh_ = *capsh;
-    auto ns = ScratchNetns::make("caps");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
-    ASSERT_TRUE(ns_->addIpv6Link().ok());
+    KT_ASSERT_NEW_NETNS(ns_, "caps");
+    ASSERT_TRUE(ns_->addIpv6Interface().ok());
     ASSERT_TRUE(loadForeignState(*ns_, GetParam()).ok());
     lock_ = tempPath("xtables") + ".lock";
   }

@@ -25,10 +25,8 @@ class XtablesLockCli : public ::testing::Test {
  protected:
   void SetUp() override {
     KT_REQUIRE_ROOT();
-    auto ns = ScratchNetns::make("xtlock");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
-    ASSERT_TRUE(ns_->addIpv6Link().ok());
+    KT_ASSERT_NEW_NETNS(ns_, "xtlock");
+    ASSERT_TRUE(ns_->addIpv6Interface().ok());
     ASSERT_TRUE(loadForeignState(*ns_, kLegacy).ok());
     lock_ = tempPath("xtables") + ".lock";
   }

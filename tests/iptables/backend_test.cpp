@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "support/largest_lists.h"
 #include "test_support.h"
 
 namespace kt::testing {
@@ -15,11 +16,9 @@ using backend::iptables::Mode;
 class IptablesBackend : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: creates network namespaces and rules";
-    auto ns = ScratchNetns::make("ipt");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
-    ASSERT_TRUE(ns_->addIpv6Link().ok());
+    KT_REQUIRE_ROOT();
+    KT_ASSERT_NEW_NETNS(ns_, "ipt");
+    ASSERT_TRUE(ns_->addIpv6Interface().ok());
   }
   std::string mode() const { return GetParam(); }
   Mode backendMode() const { return modeOf(mode()); }
@@ -64,7 +63,7 @@ TEST_P(IptablesBackend, InstallTwiceEqualsOnce) {
   EXPECT_EQ(save(Family::kV6), v6);
 
   // Envoy's IPv6 passthrough source is local.
-  auto addrs = ns_->output("ip", {"-6", "addr", "show", "dev", "lo"});
+  auto addrs = ns_->check("ip", {"-6", "addr", "show", "dev", "lo"});
   ASSERT_TRUE(addrs.ok());
   EXPECT_NE(addrs->find("inet6 ::6/128"), std::string::npos) << *addrs;
 }
@@ -236,17 +235,7 @@ TEST_P(IptablesBackend, Ipv6IsRolledBackWhenIpv4Fails) {
 // entries (multiport rules of 15 ports, one rule per address), so this is bounded work.
 TEST_P(IptablesBackend, LargestExclusionListsInstallVerifyAndUninstall) {
   config::Config cfg = testConfig();
-  for (int p = 2; p <= 65534; p += 2)
-    cfg.outbound.excludePorts.push_back({static_cast<uint16_t>(p), static_cast<uint16_t>(p)});
-  for (int p = 1; p <= 65535; p += 2)
-    cfg.inbound.excludePorts.push_back({static_cast<uint16_t>(p), static_cast<uint16_t>(p)});
-  for (int i = 0; i < 5000; ++i) {
-    const std::string a = std::to_string(i / 256) + "." + std::to_string(i % 256);
-    cfg.outbound.excludeIps.push_back(*Cidr::parse("10.1." + a));
-    cfg.outbound.excludeIps.push_back(*Cidr::parse("fd00::1:" + std::to_string(i)));
-    cfg.inbound.excludeIps.push_back(*Cidr::parse("10.2." + a));
-    cfg.inbound.excludeIps.push_back(*Cidr::parse("fd00::2:" + std::to_string(i)));
-  }
+  addLargestExclusionLists(cfg);
   ASSERT_TRUE(installIn(*ns_, cfg, backendMode()).ok());
   std::string v4 = save(Family::kV4), v6 = save(Family::kV6);
   EXPECT_NE(v4.find("-d 10.1.19.135/32"), std::string::npos);  // the last IPv4 address
@@ -274,10 +263,8 @@ INSTANTIATE_TEST_SUITE_P(Modes, IptablesBackend, ::testing::Values("legacy", "nf
 class IptablesIpv6Gating : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: creates network namespaces and rules";
-    auto ns = ScratchNetns::make("ipt6");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
+    KT_REQUIRE_ROOT();
+    KT_ASSERT_NEW_NETNS(ns_, "ipt6");
   }
   std::unique_ptr<ScratchNetns> ns_;
 };
@@ -291,7 +278,7 @@ TEST_F(IptablesIpv6Gating, SkippedWithAWarningWithoutAnIpv6Address) {
       << logs.text();
   EXPECT_NE(snapshot(*ns_, "iptables-nft-save").find("KUMA_MESH"), std::string::npos);
   EXPECT_EQ(snapshot(*ns_, "ip6tables-nft-save").find("KUMA_MESH"), std::string::npos);
-  auto addrs = ns_->output("ip", {"-6", "addr", "show", "dev", "lo"});
+  auto addrs = ns_->check("ip", {"-6", "addr", "show", "dev", "lo"});
   ASSERT_TRUE(addrs.ok());
   EXPECT_EQ(addrs->find("::6/128"), std::string::npos);
 }
@@ -307,20 +294,20 @@ TEST_F(IptablesIpv6Gating, ExplicitDualstackWithoutIpv6IsAnError) {
 }
 
 TEST_F(IptablesIpv6Gating, Ipv4FamilyModeNeverTouchesIpv6) {
-  ASSERT_TRUE(ns_->addIpv6Link().ok());
+  ASSERT_TRUE(ns_->addIpv6Interface().ok());
   config::Config cfg = testConfig();
   cfg.ipFamilyMode = config::IpFamilyMode::kIpv4;
   ASSERT_TRUE(installIn(*ns_, cfg, Mode::kNft).ok());
   EXPECT_EQ(snapshot(*ns_, "ip6tables-nft-save"), "");
-  auto addrs = ns_->output("ip", {"-6", "addr", "show", "dev", "lo"});
+  auto addrs = ns_->check("ip", {"-6", "addr", "show", "dev", "lo"});
   ASSERT_TRUE(addrs.ok());
   EXPECT_EQ(addrs->find("::6/128"), std::string::npos);
 }
 
-// The benchmark target of issue 3: in a fresh namespace a default install runs exactly the
-// two restores (no --version, no *-save), like the bare iptables-restore pair.
+// A start-up benchmark target (tests/bench/targets.h): in a fresh namespace a default install runs
+// exactly the two restores (no --version, no *-save), like the bare iptables-restore pair.
 TEST_F(IptablesIpv6Gating, DefaultInstallInAFreshNamespaceRunsTwoPrograms) {
-  ASSERT_TRUE(ns_->addIpv6Link().ok());
+  ASSERT_TRUE(ns_->addIpv6Interface().ok());
   LogCapture logs;
   ASSERT_TRUE(installIn(*ns_, testConfig(), Mode::kAuto).ok());
   EXPECT_NE(logs.text().find("installed with iptables-nft (IPv4 and IPv6; 2 program runs)"),

@@ -10,11 +10,9 @@ namespace {
 class IptablesCli : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: creates network namespaces and rules";
-    auto ns = ScratchNetns::make("cli");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
-    ASSERT_TRUE(ns_->addIpv6Link().ok());
+    KT_REQUIRE_ROOT();
+    KT_ASSERT_NEW_NETNS(ns_, "cli");
+    ASSERT_TRUE(ns_->addIpv6Interface().ok());
   }
   sys::ExecResult tproxy(std::vector<std::string> args) {
     sys::ExecRequest req;
@@ -64,10 +62,10 @@ INSTANTIATE_TEST_SUITE_P(Modes, IptablesCli, ::testing::Values("legacy", "nft"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST(IptablesCliAuto, DefaultBackendInAFreshNamespace) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root: creates network namespaces and rules";
+  KT_REQUIRE_ROOT();
   auto ns = ScratchNetns::make("cliauto");
   ASSERT_TRUE(ns.ok()) << ns.error().message();
-  ASSERT_TRUE((*ns)->addIpv6Link().ok());
+  ASSERT_TRUE((*ns)->addIpv6Interface().ok());
   sys::ExecRequest req;
   req.path = KT_TPROXY_BINARY;
   req.args = {"install", "--netns", (*ns)->path(), "--kuma-dp-user=5678"};

@@ -14,7 +14,7 @@ namespace {
 using backend::iptables::Mode;
 
 TEST(CniSandbox, ToolsRunInAPrivateMountNamespaceWithoutNss) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root: unshares a mount namespace";
+  KT_REQUIRE_ROOT();
   backend::iptables::RunSettings s;
   s.sandbox = true;
   s.lockFile = "/run/netns/example";
@@ -42,10 +42,8 @@ TEST(CniSandbox, ToolsRunInAPrivateMountNamespaceWithoutNss) {
 class CniLock : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: creates network namespaces and rules";
-    auto ns = ScratchNetns::make("cni");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
+    KT_REQUIRE_ROOT();
+    KT_ASSERT_NEW_NETNS(ns_, "cni");
     // Stands for the host's /run/xtables.lock (which the test must not hold: other tests use it).
     hostLock_ = "/tmp/kt-ipt-hostlock-" + std::to_string(::getpid());
     env_ = std::make_unique<ScopedEnv>("XTABLES_LOCKFILE", hostLock_);

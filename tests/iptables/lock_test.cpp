@@ -12,10 +12,8 @@ using backend::iptables::Mode;
 class XtablesLock : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: creates network namespaces and rules";
-    auto ns = ScratchNetns::make("lock");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
+    KT_REQUIRE_ROOT();
+    KT_ASSERT_NEW_NETNS(ns_, "lock");
     lock_ = "/tmp/kt-ipt-lock-" + std::to_string(::getpid());
     env_ = std::make_unique<ScopedEnv>("XTABLES_LOCKFILE", lock_);
   }

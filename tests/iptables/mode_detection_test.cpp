@@ -11,10 +11,8 @@ using backend::iptables::Mode;
 class ModeDetection : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: creates network namespaces and rules";
-    auto ns = ScratchNetns::make("mode");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
+    KT_REQUIRE_ROOT();
+    KT_ASSERT_NEW_NETNS(ns_, "mode");
   }
   std::string detected() {
     auto b = makeIn(*ns_, testConfig(), Mode::kAuto);
@@ -68,7 +66,7 @@ TEST_F(ModeDetection, ForcedModeIgnoresTheHeuristic) {
 }
 
 TEST_F(ModeDetection, DockerOutputChainTakesTheSidecarsDns) {
-  ASSERT_TRUE(ns_->addIpv6Link().ok());
+  ASSERT_TRUE(ns_->addIpv6Interface().ok());
   rule("iptables-legacy", {"-t", "nat", "-N", "DOCKER_OUTPUT"});
   config::Config cfg = testConfig();
   cfg.dns.enabled = true;

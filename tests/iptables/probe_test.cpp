@@ -14,10 +14,8 @@ using backend::iptables::Mode;
 class NetfilterProbe : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: creates network namespaces";
-    auto ns = ScratchNetns::make("probe");
-    ASSERT_TRUE(ns.ok()) << ns.error().message();
-    ns_ = std::move(*ns);
+    KT_REQUIRE_ROOT();
+    KT_ASSERT_NEW_NETNS(ns_, "probe");
   }
   std::unique_ptr<ScratchNetns> ns_;
 };
@@ -64,7 +62,7 @@ TEST_F(NetfilterProbe, InterfacesAndThePassthroughAddress) {
   ASSERT_TRUE(before.ok());
   EXPECT_EQ(before->loopback, "lo");
   EXPECT_FALSE(before->nonLoopbackIpv6);
-  ASSERT_TRUE(ns_->addIpv6Link().ok());
+  ASSERT_TRUE(ns_->addIpv6Interface().ok());
   EXPECT_TRUE(backend::iptables::readInterfaces()->nonLoopbackIpv6);
 
   auto added = backend::iptables::addPassthroughV6("lo");

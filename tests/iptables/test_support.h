@@ -22,7 +22,7 @@
 #include "backend/iptables/iptables_backend.h"
 #include "config/facts.h"
 #include "kernel/flock_holder.h"
-#include "kernel/scratch_netns.h"
+#include "support/scratch_netns.h"
 
 namespace kt::testing {
 
@@ -98,7 +98,7 @@ inline std::string modeTool(const std::string& mode, Family f, const char* suffi
 // *-save output without comment lines (timestamps, iptables-nft's legacy warning) and with the
 // chain counters, which legacy save prints and traffic (IPv6 neighbour discovery) moves, zeroed.
 inline std::string snapshot(ScratchNetns& ns, const std::string& saveTool) {
-  auto out = ns.output(saveTool, {});
+  auto out = ns.check(saveTool, {});
   if (!out) {
     ADD_FAILURE() << out.error().message();
     return {};

@@ -4,10 +4,6 @@
 // both the legacy and the nf_tables variant, then applied for real in the throwaway namespace;
 // nft: `nft -c -f`, then `nft -f`.
 // To add a format, add a checker to kFormats.
-#include <dirent.h>
-
-#include <algorithm>
-#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
@@ -15,7 +11,8 @@
 
 #include <gtest/gtest.h>
 
-#include "kernel/scratch_netns.h"
+#include "support/golden.h"
+#include "support/scratch_netns.h"
 
 namespace kt::testing {
 namespace {
@@ -81,20 +78,7 @@ const std::vector<Format>& formats() {
 }
 
 std::vector<std::string> goldenFiles(const std::string& extension) {
-  std::vector<std::string> out;
-  std::string dir = std::string(KT_GOLDEN_DIR) + "/expected";
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      std::string ext = "." + extension;
-      if (n.size() > ext.size() && n.compare(n.size() - ext.size(), ext.size(), ext) == 0) {
-        out.push_back(n);
-      }
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  return golden::filesEndingWith(KT_GOLDEN_DIR "/expected", "." + extension);
 }
 
 std::vector<std::string> allGoldenFiles() {
@@ -110,28 +94,22 @@ class GoldenValidation : public ::testing::TestWithParam<std::string> {};
 TEST_P(GoldenValidation, AcceptedByTheKernel) {
   KT_REQUIRE_ROOT();
   const std::string file = GetParam();
-  std::ifstream in(std::string(KT_GOLDEN_DIR) + "/expected/" + file);
-  ASSERT_TRUE(in) << file;
-  std::stringstream text;
-  text << in.rdbuf();
+  bool readable = false;
+  std::string text = golden::readFile(KT_GOLDEN_DIR "/expected/" + file, &readable);
+  ASSERT_TRUE(readable) << file;
   auto ns = ScratchNetns::make("gold");
   ASSERT_TRUE(ns.ok()) << ns.error().message();
   for (const auto& f : formats()) {
     std::string ext = std::string(".") + f.extension;
     if (file.size() > ext.size() && file.compare(file.size() - ext.size(), ext.size(), ext) == 0) {
-      f.check(**ns, text.str());
+      f.check(**ns, text);
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, GoldenValidation, ::testing::ValuesIn(allGoldenFiles()),
                          [](const ::testing::TestParamInfo<std::string>& p) {
-                           std::string n = p.param;
-                           std::replace_if(
-                               n.begin(), n.end(),
-                               [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },
-                               '_');
-                           return n;
+                           return golden::testName(p.param);
                          });
 
 TEST(GoldenValidation, EveryFormatHasFiles) {

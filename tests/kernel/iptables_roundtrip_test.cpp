@@ -10,7 +10,8 @@
 
 #include "iptables/builder.h"
 #include "iptables/render_iptables.h"
-#include "kernel/scratch_netns.h"
+#include "support/saved_rules.h"
+#include "support/scratch_netns.h"
 
 namespace kt::rules {
 namespace {
@@ -87,7 +88,7 @@ TEST_P(IptablesRoundTrip, SaveOutputEqualsRenderedRules) {
       auto restore = (*ns)->run(tool + "-restore", {"--noflush"}, renderIptables(m, f, opt));
       ASSERT_TRUE(restore.ok()) << restore.error().message();
       ASSERT_TRUE(restore->success()) << restore->describe();
-      auto save = (*ns)->output(tool + "-save", {});
+      auto save = (*ns)->check(tool + "-save", {});
       ASSERT_TRUE(save.ok()) << save.error().message();
       for (const auto& t : tables) {
         ChainRules want, have;

@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "kernel/scratch_netns.h"
+#include "support/saved_rules.h"
+#include "support/scratch_netns.h"
 
 namespace kt::testing {
 namespace {
@@ -25,7 +26,7 @@ class Uninstall : public ::testing::Test {
     auto ns = ScratchNetns::make("uninst");
     ASSERT_TRUE(ns.ok()) << ns.error().message();
     ns_ = std::move(*ns);
-    Status link = ns_->addIpv6Link();
+    Status link = ns_->addIpv6Interface();
     ASSERT_TRUE(link.ok()) << link.error().message();
   }
 
@@ -43,7 +44,7 @@ class Uninstall : public ::testing::Test {
 
   // `ip -6 addr show dev lo` in the namespace.
   std::string loopbackV6() {
-    auto out = ns_->output("ip", {"-6", "-o", "addr", "show", "dev", "lo"});
+    auto out = ns_->check("ip", {"-6", "-o", "addr", "show", "dev", "lo"});
     EXPECT_TRUE(out.ok()) << (out.ok() ? "" : out.error().message());
     return out.ok() ? *out : "";
   }
@@ -73,7 +74,7 @@ TEST_F(Uninstall, RemovesThePassthroughAddressOnlyWhenInstallAddedIt) {
 TEST_F(Uninstall, DryRunListsWhatWouldGoPerBackendAndFamilyAndChangesNothing) {
   auto in = tproxy({"install", "--backend=iptables-nft"});
   ASSERT_TRUE(in.success()) << in.describe();
-  auto before = ns_->output("iptables-nft-save", {});
+  auto before = ns_->check("iptables-nft-save", {});
   ASSERT_TRUE(before.ok());
 
   auto dry = tproxy({"uninstall", "--dry-run"});
@@ -84,7 +85,7 @@ TEST_F(Uninstall, DryRunListsWhatWouldGoPerBackendAndFamilyAndChangesNothing) {
   EXPECT_TRUE(contains(dry.out, "\nlo: ::6/128 (added by install)\n")) << dry.out;
   EXPECT_FALSE(contains(dry.out, "nftables IPv4 and IPv6")) << dry.out;
 
-  auto after = ns_->output("iptables-nft-save", {});
+  auto after = ns_->check("iptables-nft-save", {});
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(savedRules(*before, "nat"), savedRules(*after, "nat"));
   EXPECT_TRUE(contains(loopbackV6(), "::6/128"));
@@ -105,7 +106,7 @@ TEST_F(Uninstall, NamedBackendThatIsNotInstalledSaysWhichOneIs) {
                        "--backend nftables` or `uninstall`"))
       << out.err;
   EXPECT_FALSE(contains(out.err, "completed successfully")) << out.err;
-  auto table = ns_->output("nft", {"list", "tables"});
+  auto table = ns_->check("nft", {"list", "tables"});
   ASSERT_TRUE(table.ok());
   EXPECT_TRUE(contains(*table, "table inet kuma_mesh")) << *table;
   ASSERT_TRUE(tproxy({"uninstall", "--backend=nftables"}).success());

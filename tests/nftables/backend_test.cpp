@@ -6,8 +6,9 @@
 #include <sstream>
 
 #include "backend/nftables/nftables_backend.h"
-#include "netns_fixture.h"
 #include "scenarios.h"
+#include "support/largest_lists.h"
+#include "support/scratch_netns.h"
 #include "sys/netlink_addr.h"
 
 namespace kt::testing {
@@ -27,83 +28,83 @@ std::string golden(const std::string& name) {
 }
 
 TEST(NftBackend, InstallVerifyUninstallWithIpv6) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
-  ASSERT_OK(ns->addIpv6Interface());
+  KT_ASSERT_OK(ns->addIpv6Interface());
   config::Config cfg;
   auto guard = ns->enter();
-  ASSERT_OK(guard);
+  KT_ASSERT_OK(guard);
   auto b = backend::nftables::make(cfg, factsFor(cfg));
-  ASSERT_OK(b);
+  KT_ASSERT_OK(b);
   auto& be = **b;
   EXPECT_EQ(be.name(), "nftables");
   auto text = be.render();
-  ASSERT_OK(text);
+  KT_ASSERT_OK(text);
   EXPECT_EQ(*text, golden("default")) << "install renders the dry-run script of the config";
 
-  ASSERT_OK(be.install());
-  auto lo = ns->check({"ip", "-6", "addr", "show", "dev", "lo"});
-  ASSERT_OK(lo);
+  KT_ASSERT_OK(be.install());
+  auto lo = ns->check("ip", {"-6", "addr", "show", "dev", "lo"});
+  KT_ASSERT_OK(lo);
   EXPECT_NE(lo->find("inet6 ::6/128"), std::string::npos) << *lo;
-  auto listed = ns->check({"nft", "list", "table", "inet", "kuma_mesh"});
-  ASSERT_OK(listed);
+  auto listed = ns->check("nft", {"list", "table", "inet", "kuma_mesh"});
+  KT_ASSERT_OK(listed);
   EXPECT_NE(listed->find("meta nfproto ipv6 meta l4proto tcp redirect to :15010"),
             std::string::npos);
   auto report = be.verify();
-  ASSERT_OK(report);
+  KT_ASSERT_OK(report);
   EXPECT_TRUE(report->ok());
 
-  ASSERT_OK(be.install());  // a re-run replaces; ::6 already present is fine
+  KT_ASSERT_OK(be.install());  // a re-run replaces; ::6 already present is fine
   report = be.verify();
-  ASSERT_OK(report);
+  KT_ASSERT_OK(report);
   EXPECT_TRUE(report->ok());
 
   auto forUninstall = backend::nftables::forUninstall(cfg);
   ASSERT_NE(forUninstall, nullptr);
-  ASSERT_OK(forUninstall->uninstall());
-  auto tables = ns->check({"nft", "list", "tables"});
-  ASSERT_OK(tables);
+  KT_ASSERT_OK(forUninstall->uninstall());
+  auto tables = ns->check("nft", {"list", "tables"});
+  KT_ASSERT_OK(tables);
   EXPECT_EQ(*tables, "");
-  ASSERT_OK(forUninstall->uninstall());  // nothing left: still a success
+  KT_ASSERT_OK(forUninstall->uninstall());  // nothing left: still a success
   report = be.verify();
-  ASSERT_OK(report);
+  KT_ASSERT_OK(report);
   EXPECT_FALSE(report->ok());
 }
 
 TEST(NftBackend, NamespaceWithoutIpv6GetsIpv4RulesOnly) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
   config::Config cfg;
   auto guard = ns->enter();
-  ASSERT_OK(guard);
+  KT_ASSERT_OK(guard);
   auto b = backend::nftables::make(cfg, factsFor(cfg));
-  ASSERT_OK(b);
-  ASSERT_OK((*b)->install());
-  auto listed = ns->check({"nft", "list", "table", "inet", "kuma_mesh"});
-  ASSERT_OK(listed);
+  KT_ASSERT_OK(b);
+  KT_ASSERT_OK((*b)->install());
+  auto listed = ns->check("nft", {"list", "table", "inet", "kuma_mesh"});
+  KT_ASSERT_OK(listed);
   EXPECT_EQ(listed->find("ip6"), std::string::npos) << *listed;
   EXPECT_EQ(listed->find("ipv6"), std::string::npos) << *listed;
   EXPECT_NE(listed->find("meta nfproto ipv4 meta l4proto tcp jump KUMA_MESH_OUTBOUND"),
             std::string::npos)
       << *listed;
-  auto lo = ns->check({"ip", "-6", "addr", "show", "dev", "lo"});
-  ASSERT_OK(lo);
+  auto lo = ns->check("ip", {"-6", "addr", "show", "dev", "lo"});
+  KT_ASSERT_OK(lo);
   EXPECT_EQ(lo->find("::6/128"), std::string::npos) << "no ::6 without IPv6 rules";
   auto report = (*b)->verify();
-  ASSERT_OK(report);
+  KT_ASSERT_OK(report);
   EXPECT_TRUE(report->ok());
 }
 
 TEST(NftBackend, ExplicitDualstackWithoutIpv6IsAnError) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
   config::Config cfg;
   cfg.ipFamilyModeExplicit = true;
   auto guard = ns->enter();
-  ASSERT_OK(guard);
+  KT_ASSERT_OK(guard);
   auto b = backend::nftables::make(cfg, factsFor(cfg));
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.error().kind(), ErrorKind::kUnsupported);
@@ -111,21 +112,21 @@ TEST(NftBackend, ExplicitDualstackWithoutIpv6IsAnError) {
 }
 
 TEST(NftBackend, DryRunDoesNotProbeTheMachine) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();  // no IPv6 here, and nothing may be changed
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");  // no IPv6 here, and nothing may be changed
   ASSERT_TRUE(ns);
   config::Config cfg;
   cfg.dryRun = true;
   cfg.ipFamilyModeExplicit = true;
   auto guard = ns->enter();
-  ASSERT_OK(guard);
+  KT_ASSERT_OK(guard);
   auto b = backend::nftables::make(cfg, factsFor(cfg));
-  ASSERT_OK(b);
+  KT_ASSERT_OK(b);
   auto text = (*b)->render();
-  ASSERT_OK(text);
+  KT_ASSERT_OK(text);
   EXPECT_EQ(*text, golden("default"));
-  auto tables = ns->check({"nft", "list", "tables"});
-  ASSERT_OK(tables);
+  auto tables = ns->check("nft", {"list", "tables"});
+  KT_ASSERT_OK(tables);
   EXPECT_EQ(*tables, "");
 }
 
@@ -134,65 +135,55 @@ TEST(NftBackend, DryRunDoesNotProbeTheMachine) {
 // batch installs them (interval sets, so the rules do not grow), verify agrees, and uninstall
 // removes the table.
 TEST(NftBackend, LargestExclusionListsInstallVerifyAndUninstall) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
-  ASSERT_OK(ns->addIpv6Interface());
+  KT_ASSERT_OK(ns->addIpv6Interface());
   config::Config cfg;
-  for (int p = 2; p <= 65534; p += 2)
-    cfg.outbound.excludePorts.push_back({static_cast<uint16_t>(p), static_cast<uint16_t>(p)});
-  for (int p = 1; p <= 65535; p += 2)
-    cfg.inbound.excludePorts.push_back({static_cast<uint16_t>(p), static_cast<uint16_t>(p)});
-  for (int i = 0; i < 5000; ++i) {
-    const std::string a = std::to_string(i / 256) + "." + std::to_string(i % 256);
-    cfg.outbound.excludeIps.push_back(*Cidr::parse("10.1." + a));
-    cfg.outbound.excludeIps.push_back(*Cidr::parse("fd00::1:" + std::to_string(i)));
-    cfg.inbound.excludeIps.push_back(*Cidr::parse("10.2." + a));
-    cfg.inbound.excludeIps.push_back(*Cidr::parse("fd00::2:" + std::to_string(i)));
-  }
+  addLargestExclusionLists(cfg);
   auto guard = ns->enter();
-  ASSERT_OK(guard);
+  KT_ASSERT_OK(guard);
   auto b = backend::nftables::make(cfg, factsFor(cfg));
-  ASSERT_OK(b);
-  ASSERT_OK((*b)->install());
-  auto listed = ns->check({"nft", "list", "table", "inet", "kuma_mesh"});
-  ASSERT_OK(listed);
+  KT_ASSERT_OK(b);
+  KT_ASSERT_OK((*b)->install());
+  auto listed = ns->check("nft", {"list", "table", "inet", "kuma_mesh"});
+  KT_ASSERT_OK(listed);
   EXPECT_NE(listed->find("65534"), std::string::npos);
   EXPECT_NE(listed->find("10.1.19.135"), std::string::npos);  // the last IPv4 address
   EXPECT_NE(listed->find("fd00::2:4999"), std::string::npos);
   auto report = (*b)->verify();
-  ASSERT_OK(report);
+  KT_ASSERT_OK(report);
   EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->differences);
   auto forUninstall = backend::nftables::forUninstall(cfg);
   ASSERT_NE(forUninstall, nullptr);
-  ASSERT_OK(forUninstall->uninstall());
-  auto tables = ns->check({"nft", "list", "tables"});
-  ASSERT_OK(tables);
+  KT_ASSERT_OK(forUninstall->uninstall());
+  auto tables = ns->check("nft", {"list", "tables"});
+  KT_ASSERT_OK(tables);
   EXPECT_EQ(*tables, "");
 }
 
 TEST(NetlinkAddr, ListsProbesAndAddsAddresses) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
   {
     auto guard = ns->enter();
-    ASSERT_OK(guard);
+    KT_ASSERT_OK(guard);
     auto lo = sys::loopbackInterface();
-    ASSERT_OK(lo);
+    KT_ASSERT_OK(lo);
     EXPECT_EQ(*lo, "lo");
     auto has = sys::hasNonLoopbackAddress(Family::kV6);
-    ASSERT_OK(has);
+    KT_ASSERT_OK(has);
     EXPECT_FALSE(*has) << "only lo (::1) so far";
   }
-  ASSERT_OK(ns->addIpv6Interface());
+  KT_ASSERT_OK(ns->addIpv6Interface());
   auto guard = ns->enter();
-  ASSERT_OK(guard);
+  KT_ASSERT_OK(guard);
   auto has = sys::hasNonLoopbackAddress(Family::kV6);
-  ASSERT_OK(has);
+  KT_ASSERT_OK(has);
   EXPECT_TRUE(*has);
   auto v6 = sys::listAddresses(Family::kV6);
-  ASSERT_OK(v6);
+  KT_ASSERT_OK(v6);
   bool sawDummy = false, sawLoopback = false;
   for (const auto& a : *v6) {
     if (a.ifname == "kt0" && a.cidr.addr.str() == "fd00:200::1" && a.cidr.prefix == 64) {
@@ -203,18 +194,18 @@ TEST(NetlinkAddr, ListsProbesAndAddsAddresses) {
   EXPECT_TRUE(sawDummy);
   EXPECT_TRUE(sawLoopback);
   auto v4 = sys::listAddresses(Family::kV4);
-  ASSERT_OK(v4);
+  KT_ASSERT_OK(v4);
   bool sawV4 = false;
   for (const auto& a : *v4)
     sawV4 |= a.ifname == "kt0" && a.cidr.str() == "10.200.0.1/24";
   EXPECT_TRUE(sawV4);
 
   auto six = Cidr::parse("::6/128");
-  ASSERT_OK(six);
-  ASSERT_OK(sys::addAddress("lo", *six));
-  ASSERT_OK(sys::addAddress("lo", *six));  // already there: success
-  auto lo = ns->check({"ip", "-6", "addr", "show", "dev", "lo"});
-  ASSERT_OK(lo);
+  KT_ASSERT_OK(six);
+  KT_ASSERT_OK(sys::addAddress("lo", *six));
+  KT_ASSERT_OK(sys::addAddress("lo", *six));  // already there: success
+  auto lo = ns->check("ip", {"-6", "addr", "show", "dev", "lo"});
+  KT_ASSERT_OK(lo);
   EXPECT_NE(lo->find("inet6 ::6/128"), std::string::npos) << *lo;
   EXPECT_FALSE(sys::addAddress("kt-missing", *six).ok());
 }

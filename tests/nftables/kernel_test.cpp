@@ -11,8 +11,8 @@
 #include "backend/nftables/nft_installer.h"
 #include "iptables/builder.h"
 #include "iptables/render_nft.h"
-#include "netns_fixture.h"
 #include "scenarios.h"
+#include "support/scratch_netns.h"
 
 namespace kt::testing {
 namespace {
@@ -46,7 +46,7 @@ Result<bool> removeIn(const ScratchNetns& ns) {
 }
 
 std::string listTable(const ScratchNetns& ns) {
-  auto out = ns.check({"nft", "list", "table", "inet", "kuma_mesh"});
+  auto out = ns.check("nft", {"list", "table", "inet", "kuma_mesh"});
   EXPECT_TRUE(out.ok()) << out.error().message();
   return out.ok() ? *out : "";
 }
@@ -54,7 +54,7 @@ std::string listTable(const ScratchNetns& ns) {
 // The kernel's bytecode as nft prints it, without rule handles and positions (the only
 // things that legitimately differ between two namespaces).
 std::string listBytecode(const ScratchNetns& ns) {
-  auto out = ns.check({"nft", "--debug=netlink", "list", "table", "inet", "kuma_mesh"});
+  auto out = ns.check("nft", {"--debug=netlink", "list", "table", "inet", "kuma_mesh"});
   EXPECT_TRUE(out.ok()) << out.error().message();
   static const std::regex kHeader("^(inet kuma_mesh [A-Za-z_]+)( [0-9]+)+$", std::regex::multiline);
   return out.ok() ? std::regex_replace(*out, kHeader, "$1") : "";
@@ -92,20 +92,20 @@ std::vector<Scenario> installScenarios() {
 class NftInstall : public ::testing::TestWithParam<Scenario> {};
 
 TEST_P(NftInstall, SameTableAsNftOfTheDryRunScript) {
-  REQUIRE_ROOT();
+  KT_REQUIRE_ROOT();
   const auto& s = GetParam();
-  auto ours = newNetns();
-  auto theirs = newNetns();
+  auto ours = newNetns("nft");
+  auto theirs = newNetns("nft");
   ASSERT_TRUE(ours && theirs);
   auto report = installIn(*ours, planOf(s));
-  ASSERT_OK(report);
+  KT_ASSERT_OK(report);
   EXPECT_FALSE(report->replaced);
-  ASSERT_OK(theirs->check({"nft", "-f", "-"}, scriptOf(s)));
+  KT_ASSERT_OK(theirs->check("nft", {"-f", "-"}, scriptOf(s)));
 
   EXPECT_EQ(listTable(*ours), listTable(*theirs));
   EXPECT_EQ(listBytecode(*ours), listBytecode(*theirs));
   auto diffs = verifyIn(*ours, planOf(s));
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_TRUE(diffs->empty()) << join(*diffs);
 }
 
@@ -120,28 +120,28 @@ std::string strategyName(const ::testing::TestParamInfo<ReplaceStrategy>& p) {
 class NftReplace : public ::testing::TestWithParam<ReplaceStrategy> {};
 
 TEST_P(NftReplace, InstallTwiceEqualsOnce) {
-  REQUIRE_ROOT();
+  KT_REQUIRE_ROOT();
   InstallOptions opt{GetParam()};
-  auto ns = newNetns();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
   auto plan = planOf(nftScenario("exclusions"));
-  ASSERT_OK(installIn(*ns, plan, opt));
+  KT_ASSERT_OK(installIn(*ns, plan, opt));
   std::string once = listBytecode(*ns);
   std::string onceText = listTable(*ns);
   auto again = installIn(*ns, plan, opt);
-  ASSERT_OK(again);
+  KT_ASSERT_OK(again);
   EXPECT_TRUE(again->replaced);
   EXPECT_TRUE(again->unchanged) << "an identical table is left alone";
   EXPECT_EQ(again->messages, 0u);
   EXPECT_EQ(listBytecode(*ns), once);
   EXPECT_EQ(listTable(*ns), onceText);
   auto diffs = verifyIn(*ns, plan);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_TRUE(diffs->empty()) << join(*diffs);
 }
 
 TEST_P(NftReplace, ReplacingWithAnotherConfigEqualsAFreshInstall) {
-  REQUIRE_ROOT();
+  KT_REQUIRE_ROOT();
   InstallOptions opt{GetParam()};
   // Each pair changes sets, base chains or both in either direction.
   const std::pair<const char*, const char*> pairs[] = {{"exclusions", "default"},
@@ -150,62 +150,63 @@ TEST_P(NftReplace, ReplacingWithAnotherConfigEqualsAFreshInstall) {
                                                        {"dns-capture-all", "gateway"}};
   for (const auto& [from, to] : pairs) {
     SCOPED_TRACE(std::string(from) + " -> " + to);
-    auto ns = newNetns();
-    auto fresh = newNetns();
+    auto ns = newNetns("nft");
+    auto fresh = newNetns("nft");
     ASSERT_TRUE(ns && fresh);
-    ASSERT_OK(installIn(*ns, planOf(nftScenario(from)), opt));
+    KT_ASSERT_OK(installIn(*ns, planOf(nftScenario(from)), opt));
     auto replaced = installIn(*ns, planOf(nftScenario(to)), opt);
-    ASSERT_OK(replaced);
+    KT_ASSERT_OK(replaced);
     EXPECT_TRUE(replaced->replaced);
     EXPECT_FALSE(replaced->unchanged);
     EXPECT_EQ(replaced->strategy, GetParam());
-    ASSERT_OK(installIn(*fresh, planOf(nftScenario(to)), opt));
+    KT_ASSERT_OK(installIn(*fresh, planOf(nftScenario(to)), opt));
     EXPECT_EQ(listBytecode(*ns), listBytecode(*fresh));
     EXPECT_EQ(listTable(*ns), listTable(*fresh));
   }
 }
 
 TEST_P(NftReplace, ForeignAdditionsToOurTableAreReplaced) {
-  REQUIRE_ROOT();
+  KT_REQUIRE_ROOT();
   InstallOptions opt{GetParam()};
-  auto ns = newNetns();
-  auto fresh = newNetns();
+  auto ns = newNetns("nft");
+  auto fresh = newNetns("nft");
   ASSERT_TRUE(ns && fresh);
   auto plan = planOf(nftScenario("default"));
-  ASSERT_OK(installIn(*ns, plan, opt));
-  ASSERT_OK(ns->check({"nft", "add", "chain", "inet", "kuma_mesh", "EXTRA"}));
-  ASSERT_OK(ns->check({"nft", "add", "rule", "inet", "kuma_mesh", "EXTRA", "tcp", "dport", "{",
-                       "1,", "2", "}", "accept"}));
-  ASSERT_OK(ns->check(
-      {"nft", "add", "rule", "inet", "kuma_mesh", "KUMA_MESH_OUTBOUND", "jump", "EXTRA"}));
-  ASSERT_OK(ns->check(
-      {"nft", "add", "set", "inet", "kuma_mesh", "stale", "{", "type", "ipv4_addr;", "}"}));
+  KT_ASSERT_OK(installIn(*ns, plan, opt));
+  KT_ASSERT_OK(ns->check("nft", {"add", "chain", "inet", "kuma_mesh", "EXTRA"}));
+  KT_ASSERT_OK(ns->check("nft", {"add", "rule", "inet", "kuma_mesh", "EXTRA", "tcp", "dport", "{",
+                                 "1,", "2", "}", "accept"}));
+  KT_ASSERT_OK(ns->check(
+      "nft", {"add", "rule", "inet", "kuma_mesh", "KUMA_MESH_OUTBOUND", "jump", "EXTRA"}));
+  KT_ASSERT_OK(ns->check(
+      "nft", {"add", "set", "inet", "kuma_mesh", "stale", "{", "type", "ipv4_addr;", "}"}));
   auto r = installIn(*ns, plan, opt);
-  ASSERT_OK(r);
+  KT_ASSERT_OK(r);
   EXPECT_FALSE(r->unchanged);
-  ASSERT_OK(installIn(*fresh, plan, opt));
+  KT_ASSERT_OK(installIn(*fresh, plan, opt));
   EXPECT_EQ(listTable(*ns), listTable(*fresh));
   auto diffs = verifyIn(*ns, plan);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_TRUE(diffs->empty()) << join(*diffs);
 }
 
 TEST_P(NftReplace, DormantTableIsWokenUp) {
-  REQUIRE_ROOT();
+  KT_REQUIRE_ROOT();
   InstallOptions opt{GetParam()};
-  auto ns = newNetns();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
   auto plan = planOf(nftScenario("default"));
-  ASSERT_OK(installIn(*ns, plan, opt));
-  ASSERT_OK(ns->check({"nft", "add", "table", "inet", "kuma_mesh", "{", "flags", "dormant;", "}"}));
+  KT_ASSERT_OK(installIn(*ns, plan, opt));
+  KT_ASSERT_OK(
+      ns->check("nft", {"add", "table", "inet", "kuma_mesh", "{", "flags", "dormant;", "}"}));
   auto diffs = verifyIn(*ns, plan);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_TRUE(hasLine(*diffs, "+ unexpected: table flags 1", "dormant")) << join(*diffs);
   auto r = installIn(*ns, plan, opt);
-  ASSERT_OK(r);
+  KT_ASSERT_OK(r);
   EXPECT_FALSE(r->unchanged);
   diffs = verifyIn(*ns, plan);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_TRUE(diffs->empty()) << join(*diffs);
   EXPECT_EQ(listTable(*ns).find("dormant"), std::string::npos);
 }
@@ -227,28 +228,28 @@ std::string withoutComments(const std::string& text) {
 }
 
 TEST(NftUninstall, LeavesForeignTablesAndIptablesRulesUntouched) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
-  ASSERT_OK(
-      ns->check({"nft", "-f", "-"},
+  KT_ASSERT_OK(
+      ns->check("nft", {"-f", "-"},
                 "table inet foreign {\n"
                 "  set ports { type inet_service; flags interval; elements = { 1-9 } }\n"
                 "  chain out { type nat hook output priority -110; tcp dport @ports return; }\n"
                 "  chain pre { type filter hook prerouting priority raw; udp dport 53 notrack; }\n"
                 "}\n"
                 "table ip kuma_mesh_not_ours {\n  chain c { counter; }\n}\n"));
-  ASSERT_OK(ns->check({"iptables-nft", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "--dport", "8080",
-                       "-j", "RETURN"}));
-  ASSERT_OK(ns->check(
-      {"iptables-nft", "-t", "raw", "-A", "PREROUTING", "-p", "udp", "-j", "CT", "--zone", "3"}));
-  ASSERT_OK(ns->check({"ip6tables-nft", "-t", "mangle", "-N", "FOREIGN"}));
-  ASSERT_OK(ns->check({"iptables-legacy", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "--dport",
-                       "8081", "-j", "RETURN"}));
+  KT_ASSERT_OK(ns->check("iptables-nft", {"-t", "nat", "-A", "OUTPUT", "-p", "tcp", "--dport",
+                                          "8080", "-j", "RETURN"}));
+  KT_ASSERT_OK(ns->check(
+      "iptables-nft", {"-t", "raw", "-A", "PREROUTING", "-p", "udp", "-j", "CT", "--zone", "3"}));
+  KT_ASSERT_OK(ns->check("ip6tables-nft", {"-t", "mangle", "-N", "FOREIGN"}));
+  KT_ASSERT_OK(ns->check("iptables-legacy", {"-t", "nat", "-A", "OUTPUT", "-p", "tcp", "--dport",
+                                             "8081", "-j", "RETURN"}));
   auto snapshot = [&] {
-    auto rs = ns->check({"nft", "list", "ruleset"});
-    auto nftSave = ns->check({"iptables-nft-save"});
-    auto legacySave = ns->check({"iptables-legacy-save"});
+    auto rs = ns->check("nft", {"list", "ruleset"});
+    auto nftSave = ns->check("iptables-nft-save", {});
+    auto legacySave = ns->check("iptables-legacy-save", {});
     EXPECT_TRUE(rs.ok() && nftSave.ok() && legacySave.ok());
     return (rs.ok() ? *rs : "") + "----\n" + withoutComments(nftSave.ok() ? *nftSave : "") +
            "----\n" + withoutComments(legacySave.ok() ? *legacySave : "");
@@ -257,15 +258,15 @@ TEST(NftUninstall, LeavesForeignTablesAndIptablesRulesUntouched) {
   ASSERT_NE(before.find("8080"), std::string::npos);
   ASSERT_NE(before.find("8081"), std::string::npos);
 
-  ASSERT_OK(installIn(*ns, planOf(nftScenario("exclusions"))));
+  KT_ASSERT_OK(installIn(*ns, planOf(nftScenario("exclusions"))));
   ASSERT_NE(snapshot(), before);
   auto removed = removeIn(*ns);
-  ASSERT_OK(removed);
+  KT_ASSERT_OK(removed);
   EXPECT_TRUE(*removed);
   EXPECT_EQ(snapshot(), before);
 
   auto again = removeIn(*ns);
-  ASSERT_OK(again);
+  KT_ASSERT_OK(again);
   EXPECT_FALSE(*again) << "removing an absent table is a success that reports nothing removed";
   EXPECT_EQ(snapshot(), before);
 }
@@ -274,7 +275,7 @@ TEST(NftUninstall, LeavesForeignTablesAndIptablesRulesUntouched) {
 
 // The handle of the first rule of `chain` whose line contains `needle`.
 std::string handleOf(const ScratchNetns& ns, const std::string& chain, const std::string& needle) {
-  auto out = ns.check({"nft", "-a", "list", "chain", "inet", "kuma_mesh", chain});
+  auto out = ns.check("nft", {"-a", "list", "chain", "inet", "kuma_mesh", chain});
   EXPECT_TRUE(out.ok());
   std::istringstream in(out.ok() ? *out : "");
   std::string line;
@@ -288,31 +289,32 @@ std::string handleOf(const ScratchNetns& ns, const std::string& chain, const std
 }
 
 TEST(NftVerify, OkAfterInstallThenReportsHandMadeChanges) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
   auto plan = planOf(nftScenario("exclusions"));
-  ASSERT_OK(installIn(*ns, plan));
+  KT_ASSERT_OK(installIn(*ns, plan));
   auto diffs = verifyIn(*ns, plan);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_TRUE(diffs->empty()) << join(*diffs);
 
-  ASSERT_OK(ns->check({"nft", "delete", "rule", "inet", "kuma_mesh", "KUMA_MESH_OUTBOUND", "handle",
-                       handleOf(*ns, "KUMA_MESH_OUTBOUND", "outbound/sidecar\"")}));
+  KT_ASSERT_OK(
+      ns->check("nft", {"delete", "rule", "inet", "kuma_mesh", "KUMA_MESH_OUTBOUND", "handle",
+                        handleOf(*ns, "KUMA_MESH_OUTBOUND", "outbound/sidecar\"")}));
   diffs = verifyIn(*ns, plan);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_EQ(diffs->size(), 1u) << join(*diffs);
   EXPECT_TRUE(hasLine(*diffs, "- missing: chain KUMA_MESH_OUTBOUND rule 7: ",
                       "meta skuid 5678 return comment "
                       "\"kuma/mesh/transparent/proxy/outbound/sidecar\""))
       << join(*diffs);
 
-  ASSERT_OK(ns->check({"nft", "delete", "element", "inet", "kuma_mesh",
-                       "outbound_exclude_ports_dport", "{", "8000-8100", "}"}));
-  ASSERT_OK(ns->check(
-      {"nft", "add", "rule", "inet", "kuma_mesh", "nat_output", "tcp", "dport", "1234", "return"}));
+  KT_ASSERT_OK(ns->check("nft", {"delete", "element", "inet", "kuma_mesh",
+                                 "outbound_exclude_ports_dport", "{", "8000-8100", "}"}));
+  KT_ASSERT_OK(ns->check(
+      "nft", {"add", "rule", "inet", "kuma_mesh", "nat_output", "tcp", "dport", "1234", "return"}));
   diffs = verifyIn(*ns, plan);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_TRUE(hasLine(*diffs, "- missing: set outbound_exclude_ports_dport element 8000-8100", ""))
       << join(*diffs);
   // A rule the kernel has and the plan lacks is printed in nft syntax, not as expressions.
@@ -322,9 +324,9 @@ TEST(NftVerify, OkAfterInstallThenReportsHandMadeChanges) {
       << join(*diffs);
   EXPECT_EQ(diffs->size(), 3u) << join(*diffs);
 
-  ASSERT_OK(removeIn(*ns));
+  KT_ASSERT_OK(removeIn(*ns));
   diffs = verifyIn(*ns, plan);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_EQ(*diffs, std::vector<std::string>{"- missing: table inet kuma_mesh"});
 }
 
@@ -362,26 +364,26 @@ void expectNamesTheBadRule(const Error& e, size_t position) {
 }
 
 TEST(NftRejected, FreshNamespaceKeepsNothing) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
   auto [plan, position] = brokenPlan("exclusions");
   auto r = installIn(*ns, plan);
   ASSERT_FALSE(r.ok());
   expectNamesTheBadRule(r.error(), position);
-  auto tables = ns->check({"nft", "list", "tables"});
-  ASSERT_OK(tables);
+  auto tables = ns->check("nft", {"list", "tables"});
+  KT_ASSERT_OK(tables);
   EXPECT_EQ(*tables, "") << "a rejected batch must leave nothing behind";
 }
 
 class NftRejectedReplace : public ::testing::TestWithParam<ReplaceStrategy> {};
 
 TEST_P(NftRejectedReplace, ExistingTableIsKept) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
   auto good = planOf(nftScenario("dns-servers"));
-  ASSERT_OK(installIn(*ns, good));
+  KT_ASSERT_OK(installIn(*ns, good));
   std::string before = listBytecode(*ns);
   auto [bad, position] = brokenPlan("exclusions");
   auto r = installIn(*ns, bad, InstallOptions{GetParam()});
@@ -389,7 +391,7 @@ TEST_P(NftRejectedReplace, ExistingTableIsKept) {
   expectNamesTheBadRule(r.error(), position);
   EXPECT_EQ(listBytecode(*ns), before);
   auto diffs = verifyIn(*ns, good);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_TRUE(diffs->empty()) << join(*diffs);
 }
 
@@ -401,34 +403,34 @@ INSTANTIATE_TEST_SUITE_P(Strategies, NftRejectedReplace,
 // --- large exclusion lists ----------------------------------------------------------------
 
 TEST(NftLarge, FiveThousandExcludedPortsAndAddresses) {
-  REQUIRE_ROOT();
-  auto ns = newNetns();
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
   ASSERT_TRUE(ns);
   auto s = manyExclusions(5000);
   auto plan = planOf(s);
   ASSERT_EQ(plan.sets.size(), 2u);
   auto report = installIn(*ns, plan);
-  ASSERT_OK(report);
+  KT_ASSERT_OK(report);
   EXPECT_GT(report->messages, 10u) << "elements are split over several netlink messages";
   auto diffs = verifyIn(*ns, plan);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_TRUE(diffs->empty()) << join(*diffs);
   auto ports =
-      ns->check({"nft", "list", "set", "inet", "kuma_mesh", "outbound_exclude_ports_dport"});
-  ASSERT_OK(ports);
+      ns->check("nft", {"list", "set", "inet", "kuma_mesh", "outbound_exclude_ports_dport"});
+  KT_ASSERT_OK(ports);
   EXPECT_NE(ports->find("10000, 10003"), std::string::npos);
   EXPECT_NE(ports->find("24997 }"), std::string::npos);
   // Re-running is a no-op; replacing the big table with another big one works too.
   auto again = installIn(*ns, plan);
-  ASSERT_OK(again);
+  KT_ASSERT_OK(again);
   EXPECT_TRUE(again->unchanged);
   auto other = planOf(manyExclusions(4999));
   again = installIn(*ns, other);
-  ASSERT_OK(again);
+  KT_ASSERT_OK(again);
   EXPECT_TRUE(again->replaced);
   EXPECT_FALSE(again->unchanged);
   diffs = verifyIn(*ns, other);
-  ASSERT_OK(diffs);
+  KT_ASSERT_OK(diffs);
   EXPECT_TRUE(diffs->empty()) << join(*diffs);
 }
 

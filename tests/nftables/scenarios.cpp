@@ -3,22 +3,11 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "support/literals.h"
+
 namespace kt::testing {
 
 namespace {
-
-Cidr cidr(const char* text) {
-  auto c = Cidr::parse(text);
-  if (!c.ok()) {
-    std::fprintf(stderr, "bad CIDR in a test scenario: %s\n", text);
-    std::abort();
-  }
-  return *c;
-}
-
-IpAddress ip(const char* text) {
-  return cidr(text).addr;
-}
 
 Scenario make(std::string name, config::Config cfg, config::Facts facts = {}) {
   facts.ipv6 = cfg.ipv6Requested() && facts.ipv6;

@@ -56,7 +56,7 @@ TEST(CliBinary, HelpEverywhere) {
 TEST(CliBinary, Version) {
   auto r = tproxy({"version"});
   EXPECT_EQ(r.exitCode, 0);
-  EXPECT_EQ(r.out, std::string("kuma-tproxy ") + KT_VERSION + "\n");
+  EXPECT_EQ(r.out, "kuma-tproxy " KT_VERSION "\n");
   EXPECT_EQ(r.err, "");
 }
 

@@ -1,4 +1,4 @@
-// Injection through every command-line source of the real binary (issue 6): hostile values
+// Injection through every command-line source of the real binary: hostile values
 // (newlines, '#', quotes, a whole iptables rule, NUL, shell metacharacters, terminal escapes,
 // 1 MiB strings) set through flags, --annotation, the annotations file, the Pod manifest (JSON
 // and YAML), the config file (JSON and YAML) and the environment are either

@@ -1,4 +1,4 @@
-// Injection through the CNI plugin's configuration path (issue 6): the pod's annotations as the
+// Injection through the CNI plugin's configuration path: the pod's annotations as the
 // plugin reads them from the API server go through config::fromAnnotations in CNI mode. Every
 // hostile value is either refused with a kConfig error naming the annotation (the plugin turns
 // it into a CNI error, nothing is installed), or accepted as exactly the configuration of its

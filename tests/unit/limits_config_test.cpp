@@ -1,4 +1,4 @@
-// Bounded cost of the config stage (issue 6): huge lists, huge values, many annotations, deep
+// Bounded cost of the config stage: huge lists, huge values, many annotations, deep
 // nesting and big files are refused with a message that names the limit and stays readable, on
 // every input path; large port sets written as ranges stay cheap. No timing is asserted: the
 // outcome (refused with which message / accepted with what size) is.

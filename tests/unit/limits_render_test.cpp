@@ -1,4 +1,4 @@
-// Bounded cost of what the config stage lets through (issue 6): the largest configuration the
+// Bounded cost of what the config stage lets through: the largest configuration the
 // caps allow renders to a ruleset of bounded size, and port ranges keep large port sets to one
 // rule. The numbers asserted here are the bound docs/bench.md states for the README. No timing is
 // asserted.

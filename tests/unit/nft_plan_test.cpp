@@ -3,17 +3,14 @@
 
 #include "iptables/builder.h"
 #include "iptables/nft_plan.h"
+#include "support/literals.h"
 
 namespace kt::rules {
 namespace {
 
 namespace n = nft;
 
-Cidr cidr(const char* s) {
-  auto c = Cidr::parse(s);
-  EXPECT_TRUE(c.ok()) << s;
-  return *c;
-}
+using testing::cidr;
 
 // A model with one regular chain holding `rules`, both families on.
 Model oneChain(std::vector<Rule> rules, ChainId id = ChainId::kOutbound) {

@@ -7,17 +7,14 @@
 
 #include "iptables/builder.h"
 #include "iptables/render_nft.h"
+#include "support/literals.h"
 
 namespace kt::rules {
 namespace {
 
 namespace n = nft;
 
-Cidr cidr(const char* s) {
-  auto c = Cidr::parse(s);
-  EXPECT_TRUE(c.ok()) << s;
-  return *c;
-}
+using testing::cidr;
 
 std::string ruleText(std::vector<n::Statement> st) {
   NftRule r;

@@ -1,5 +1,6 @@
-// The rule builder against Kuma's layout (../shared/reference/kuma.md section 3.1): which rules
-// exist, in which chain, in which order, for which family.
+// The rule builder against Kuma's layout (the nat, raw and mangle rules that Kuma's own
+// transparent proxy installs): which rules exist, in which chain, in which order, for which
+// family.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "iptables/builder.h"
+#include "support/literals.h"
 
 namespace kt::rules {
 namespace {
@@ -14,12 +16,8 @@ namespace {
 using config::Config;
 using config::Facts;
 
-IpAddress ip(const char* s) {
-  return *IpAddress::parse(s);
-}
-Cidr cidr(const char* s) {
-  return *Cidr::parse(s);
-}
+using testing::cidr;
+using testing::ip;
 
 // Tags of a chain's rules in order; rules tagged for one family get "@4" / "@6".
 std::vector<std::string> tags(const Model& m, ChainId id) {

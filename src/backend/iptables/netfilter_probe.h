@@ -1,6 +1,7 @@
 // In-process probes of the netfilter state of the current network namespace. They replace
 // program runs where a cheap kernel question answers as well: a fresh pod namespace has no
-// tables at all, and then install needs no *-save run (the benchmark target of issue 3).
+// tables at all, and then install needs no *-save run (a start-up benchmark target,
+// tests/bench/targets.h).
 #pragma once
 
 #include <set>

@@ -14,10 +14,6 @@ namespace kt::cni::test {
 
 using nlohmann::json;
 
-bool isRoot() {
-  return ::geteuid() == 0;
-}
-
 namespace {
 
 bool enterNetns(void* arg) {

@@ -13,10 +13,11 @@
 #include <nlohmann/json.hpp>
 
 #include "process.h"
+#include "support/scratch_netns.h"
 
 namespace kt::cni::test {
 
-bool isRoot();
+using ::kt::testing::isRoot;
 
 // Runs a program (absolute path or name found in PATH) and returns its exit code; stdout and
 // stderr go to `output` when given.

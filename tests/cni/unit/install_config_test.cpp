@@ -3,17 +3,10 @@
 #include <map>
 
 #include "cni/install/install_config.h"
+#include "env_lookup.h"
 
 namespace kt::cni {
 namespace {
-
-EnvLookup envOf(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 TEST(InstallConfig, KumaDefaults) {
   auto c = installConfigFromEnv(envOf({{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}}));

@@ -6,19 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cni/plugin.h"
+#include "env_lookup.h"
 
 namespace kt::cni {
 namespace {
 
 using nlohmann::json;
-
-EnvLookup envOf(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 std::map<std::string, std::string> env(const std::string& command, const std::string& args = "") {
   return {{"CNI_COMMAND", command},           {"CNI_CONTAINERID", "abc123"},

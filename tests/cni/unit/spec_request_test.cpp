@@ -4,17 +4,10 @@
 
 #include "cni/request.h"
 #include "cni/spec.h"
+#include "env_lookup.h"
 
 namespace kt::cni {
 namespace {
-
-EnvLookup envOf(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 std::map<std::string, std::string> addEnv() {
   return {{"CNI_COMMAND", "ADD"},

@@ -2,8 +2,8 @@
 // that removes what a crashed earlier run left behind.
 //
 // Names are "<prefix>-<pid>-<n>-<what>": the pid keeps parallel test processes (and other
-// engineers' runs) apart, n keeps the objects of one process apart. sweepLeftovers() removes only
-// objects with our prefix whose pid is no longer alive, so it never touches a live run.
+// runs on the machine) apart, n keeps the objects of one process apart. sweepLeftovers() removes
+// only objects with our prefix whose pid is no longer alive, so it never touches a live run.
 #pragma once
 
 #include <string>

@@ -23,8 +23,8 @@ IpAddress Topology::peerAltAddr(Family f) {
 }
 
 Result<std::unique_ptr<Topology>> Topology::make(const std::string& tag) {
-  KT_ASSIGN_OR_RETURN(auto pod, ScratchNetns::make(uniqueName(tag + "-pod")));
-  KT_ASSIGN_OR_RETURN(auto peer, ScratchNetns::make(uniqueName(tag + "-peer")));
+  KT_ASSIGN_OR_RETURN(auto pod, ScratchNetns::named(uniqueName(tag + "-pod")));
+  KT_ASSIGN_OR_RETURN(auto peer, ScratchNetns::named(uniqueName(tag + "-peer")));
   std::unique_ptr<Topology> t(new Topology(std::move(pod), std::move(peer)));
   // Created from inside the pod namespace, with the other end placed straight into the peer.
   // Distinct interface indexes matter: with both ends at index 2 (the first free index of a

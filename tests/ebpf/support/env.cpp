@@ -58,10 +58,6 @@ bool waitReadable(int fd, int timeoutMs) {
 
 }  // namespace
 
-bool isRoot() {
-  return ::geteuid() == 0;
-}
-
 std::string uniqueName(const std::string& tag) {
   return "kt-ebpf-" + std::to_string(::getpid()) + "-" + std::to_string(gCounter++) + "-" + tag;
 }
@@ -77,20 +73,10 @@ Status ip(const std::vector<std::string>& args) {
   return okStatus();
 }
 
-Result<std::unique_ptr<Netns>> Netns::make(const std::string& tag) {
-  std::string name = uniqueName(tag);
-  KT_TRY(ip({"netns", "add", name}));
-  return std::unique_ptr<Netns>(new Netns(name));
-}
-
-Netns::~Netns() {
-  (void)ip({"netns", "del", name_});
-}
-
 Result<std::unique_ptr<PodNet>> PodNet::make(uint8_t net, bool ipv6) {
   auto p = std::unique_ptr<PodNet>(new PodNet());
-  KT_ASSIGN_OR_RETURN(p->pod_, Netns::make("pod"));
-  KT_ASSIGN_OR_RETURN(p->peer_, Netns::make("peer"));
+  KT_ASSIGN_OR_RETURN(p->pod_, Netns::make("ebpf-pod"));
+  KT_ASSIGN_OR_RETURN(p->peer_, Netns::make("ebpf-peer"));
   const std::string pod = p->pod_->name(), peer = p->peer_->name();
   KT_TRY(ip(
       {"-n", pod, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", peer}));

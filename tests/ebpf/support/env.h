@@ -18,10 +18,11 @@
 
 #include "base/net.h"
 #include "base/result.h"
+#include "support/scratch_netns.h"
 
 namespace kt::ebpftest {
 
-bool isRoot();
+using testing::isRoot;
 
 // "kt-ebpf-<pid>-<n>-<tag>": unique on this machine for this process.
 std::string uniqueName(const std::string& tag);
@@ -29,18 +30,8 @@ std::string uniqueName(const std::string& tag);
 // Runs `ip ARGS...`; error with its stderr on failure.
 Status ip(const std::vector<std::string>& args);
 
-// A named network namespace (ip netns add), deleted on destruction.
-class Netns {
- public:
-  static Result<std::unique_ptr<Netns>> make(const std::string& tag);
-  ~Netns();
-  const std::string& name() const { return name_; }
-  std::string path() const { return "/var/run/netns/" + name_; }
-
- private:
-  explicit Netns(std::string name) : name_(std::move(name)) {}
-  std::string name_;
-};
+// A named network namespace (ip netns add, loopback up), deleted on destruction.
+using Netns = testing::ScratchNetns;
 
 // A pod namespace and a peer namespace joined by a veth pair named eth0 on both sides, with
 // IPv4 10.<net>.0.{2 pod,1 peer}/24 and IPv6 fd<net>::{2,1}/64 (nodad), lo and eth0 up.
