@@ -28,7 +28,6 @@ TEST(RepairMake, NeedsTheNodeName) {
 }  // namespace
 }  // namespace kt::cni
 
-
 namespace kt::cni {
 namespace {
 
