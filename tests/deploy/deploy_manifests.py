@@ -6,7 +6,7 @@ and documents:
   - every environment variable the CNI DaemonSet sets is one docs/cni.md documents for the
     installer;
   - every added capability is one docs/privileges.md names;
-  - the ClusterRole grants nothing beyond docs/privileges.md "Kubernetes API rights".
+  - the ClusterRole grants nothing beyond docs/security.md "Kubernetes API rights".
 """
 
 import pathlib
@@ -154,8 +154,8 @@ def documented_capabilities():
 
 
 def documented_api_rights():
-    """(apiGroup, resource, verb) rows of docs/privileges.md "Kubernetes API rights"."""
-    text = (REPO / "docs/privileges.md").read_text()
+    """(apiGroup, resource, verb) rows of docs/security.md "Kubernetes API rights"."""
+    text = (REPO / "docs/security.md").read_text()
     section = text.split("## Kubernetes API rights", 1)[1].split("\n## ", 1)[0]
     rights = set()
     for line in section.splitlines():
@@ -201,13 +201,13 @@ def rule_errors(manifests):
                         for v in rule.get("verbs") or []:
                             if (g, r, v) not in rights:
                                 errors.append(f"{m.name} rules[{i}]: {v} on {g or 'core'}/{r} "
-                                              "is not listed in docs/privileges.md "
+                                              "is not listed in docs/security.md "
                                               "(Kubernetes API rights)")
                 if rule.get("nonResourceURLs") or rule.get("resourceNames") is not None:
                     errors.append(f"{m.name} rules[{i}]: nonResourceURLs/resourceNames are not "
-                                  "in docs/privileges.md")
+                                  "in docs/security.md")
     if not env_docs:
         errors.append("docs/cni.md: no installer environment table found")
     if not rights:
-        errors.append("docs/privileges.md: no Kubernetes API rights table found")
+        errors.append("docs/security.md: no Kubernetes API rights table found")
     return errors
