@@ -1,6 +1,12 @@
 // Builds the rule model from the configuration: the one place that decides which rules exist,
 // their order and their chains: Kuma's layout (the chains, rule order and jumps that Kuma's own
 // transparent proxy installs in the nat, raw and mangle tables).
+//
+// The same policy has a second implementation: the eBPF backend's plan
+// (src/backend/ebpf/plan.cpp) and the programs that read it (bpf/sock_addr.bpf.c,
+// bpf/sk_lookup.bpf.c). tests/parity checks the two against each other over every golden
+// scenario (rule tags -> eBPF features, and packet verdicts); a new rule here fails that test
+// until the eBPF side implements it or the test lists it as a deliberate difference.
 #pragma once
 
 #include "config/config.h"

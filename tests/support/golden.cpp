@@ -117,18 +117,14 @@ Scenario loadScenario(const std::string& goldenDir, const std::string& name, std
   return parseScenario(name, readFile(goldenDir + "/scenarios/" + name + ".scenario"), error);
 }
 
-DryRun::DryRun(const Scenario& s, const std::string& binary, const std::string& backend,
-               const std::vector<std::string>& extraArgs) {
-  request_.path = binary;
-  request_.args = {"install", "--dry-run", "--backend", backend};
-  request_.args.insert(request_.args.end(), extraArgs.begin(), extraArgs.end());
+ScenarioArgs::ScenarioArgs(const Scenario& s) {
   if (!mentions(s.flags, "--kuma-dp-u") && !mentions(s.annotations, "kuma.io/sidecar-uid")) {
-    request_.args.push_back("--kuma-dp-user=5678");
+    args_.push_back("--kuma-dp-user=5678");
   }
-  request_.args.insert(request_.args.end(), s.flags.begin(), s.flags.end());
+  args_.insert(args_.end(), s.flags.begin(), s.flags.end());
   for (const auto& a : s.annotations) {
-    request_.args.push_back("--annotation");
-    request_.args.push_back(a);
+    args_.push_back("--annotation");
+    args_.push_back(a);
   }
   if (s.resolvConf) {
     static std::atomic<int> counter{0};
@@ -138,14 +134,23 @@ DryRun::DryRun(const Scenario& s, const std::string& binary, const std::string& 
     tempFiles_ = {resolv, config};
     std::ofstream(resolv) << *s.resolvConf;
     std::ofstream(config) << "redirect:\n  dns:\n    resolvConfigPath: " << resolv << "\n";
-    request_.args.push_back("--config-file");
-    request_.args.push_back(config);
+    args_.push_back("--config-file");
+    args_.push_back(config);
   }
 }
 
-DryRun::~DryRun() {
+ScenarioArgs::~ScenarioArgs() {
   for (const auto& p : tempFiles_)
     ::unlink(p.c_str());
+}
+
+DryRun::DryRun(const Scenario& s, const std::string& binary, const std::string& backend,
+               const std::vector<std::string>& extraArgs)
+    : scenario_(s) {
+  request_.path = binary;
+  request_.args = {"install", "--dry-run", "--backend", backend};
+  request_.args.insert(request_.args.end(), extraArgs.begin(), extraArgs.end());
+  request_.args.insert(request_.args.end(), scenario_.args().begin(), scenario_.args().end());
 }
 
 void expectMatchesExpected(const std::string& goldenDir, const std::string& file,

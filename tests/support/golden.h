@@ -39,23 +39,39 @@ std::string readFile(const std::string& path, bool* ok = nullptr);
 // Reads and parses <goldenDir>/scenarios/<name>.scenario; `error` as for parseScenario.
 Scenario loadScenario(const std::string& goldenDir, const std::string& name, std::string* error);
 
+// The install arguments of a scenario: its flags (with --kuma-dp-user=5678 unless the scenario
+// sets the sidecar uid, since the default depends on the host's users), its annotations (as
+// --annotation), and for a [resolv.conf] section a --config-file pointing
+// redirect.dns.resolvConfigPath at a temporary copy of it. The temporary files live as long as
+// the object.
+class ScenarioArgs {
+ public:
+  explicit ScenarioArgs(const Scenario& s);
+  ~ScenarioArgs();
+  ScenarioArgs(const ScenarioArgs&) = delete;
+  ScenarioArgs& operator=(const ScenarioArgs&) = delete;
+
+  const std::vector<std::string>& args() const { return args_; }
+
+ private:
+  std::vector<std::string> args_;
+  std::vector<std::string> tempFiles_;
+};
+
 // `<binary> install --dry-run --backend <backend> <extraArgs...>` followed by the scenario's
-// flags and annotations. The default sidecar uid depends on the host's users, so it is pinned to
-// 5678 unless the scenario sets it. A [resolv.conf] section is written to a temporary file that a
-// generated --config-file points at; both files live as long as the object.
+// arguments (ScenarioArgs), which live as long as the object.
 class DryRun {
  public:
   DryRun(const Scenario& s, const std::string& binary, const std::string& backend,
          const std::vector<std::string>& extraArgs = {});
-  ~DryRun();
   DryRun(const DryRun&) = delete;
   DryRun& operator=(const DryRun&) = delete;
 
   const sys::ExecRequest& request() const { return request_; }
 
  private:
+  ScenarioArgs scenario_;
   sys::ExecRequest request_;
-  std::vector<std::string> tempFiles_;
 };
 
 // Compares `actual` with <goldenDir>/expected/<file> (a GoogleTest failure names the first
