@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/strings.h"
+#include "support/enter_netns.h"
 #include "sys/exec.h"
 #include "sys/fd.h"
 
@@ -123,9 +124,13 @@ Status runUntimed(const Method& m, const std::vector<Command>& commands, int nsF
       input = ss.str();
     }
     int fd = nsFd;
-    auto enter = [](void* arg) { return ::setns(*static_cast<int*>(arg), CLONE_NEWNET) == 0; };
-    KT_ASSIGN_OR_RETURN(
-        auto r, sys::run({c.path, c.args, input, {}, std::chrono::seconds(60), enter, &fd}));
+    KT_ASSIGN_OR_RETURN(auto r, sys::run({c.path,
+                                          c.args,
+                                          input,
+                                          {},
+                                          std::chrono::seconds(60),
+                                          testing::enterNetnsInChild,
+                                          &fd}));
     if (!r.success()) {
       return Error::runtime("method " + m.name + ": " + sys::commandLine(c.path, c.args) + ": " +
                             r.describe());

@@ -10,10 +10,10 @@
 #include <fstream>
 
 #include "expect.h"
-#include "harness/bpffs.h"
-#include "harness/cgroup.h"
 #include "harness/names.h"
 #include "harness/pod_env.h"
+#include "support/scratch_bpffs.h"
+#include "support/scratch_cgroup.h"
 
 namespace kt::e2e {
 namespace {
@@ -150,7 +150,7 @@ TEST(HarnessFixtures, ProcessThatCannotStartIsReported) {
 
 TEST(HarnessFixtures, CgroupPlacesProcessesAndIsRemoved) {
   if (!isRoot()) GTEST_SKIP() << "needs root: creates cgroups";
-  auto root = findCgroup2Mount();
+  auto root = testing::findCgroup2Mount();
   if (!root) GTEST_SKIP() << root.error().message();
   std::string dir;
   {

@@ -9,14 +9,13 @@
 #include "expect.h"
 #include "harness/netfilter_dump.h"
 #include "harness/pod_env.h"
+#include "support/text.h"
 #include "sys/exec.h"
 
 namespace kt::e2e {
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using testing::contains;
 
 class Layers : public ::testing::Test {
  protected:

@@ -157,7 +157,7 @@ TEST_F(Errors, IncompatiblePinnedMap) {
 TEST_F(Errors, ReadOnlyBpffs) {
   Pod* p = addPod(96);
   ASSERT_NE(p, nullptr);
-  auto ro = ScratchBpffs::make(/*readOnly=*/true);
+  auto ro = scratchBpffs(/*readOnly=*/true);
   ASSERT_TRUE(ro.ok()) << ro.error().message();
   p->cfg.ebpf.bpffsPath = (*ro)->path();
   auto s = install(*p);

@@ -11,13 +11,10 @@
 
 #include "support/saved_rules.h"
 #include "support/scratch_netns.h"
+#include "support/text.h"
 
 namespace kt::testing {
 namespace {
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 class Uninstall : public ::testing::Test {
  protected:

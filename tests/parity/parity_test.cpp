@@ -23,6 +23,7 @@
 #include "model_eval.h"
 #include "scenario_inputs.h"
 #include "support/golden.h"
+#include "support/text.h"
 
 namespace kt::parity {
 namespace {
@@ -279,6 +280,14 @@ void addBoundaries(std::set<uint16_t>& out, const std::vector<PortRange>& ranges
   }
 }
 
+// Ports every grid tries: well-known ones, DNS, and the sidecar's ports.
+std::set<uint16_t> commonPorts(const config::Config& cfg) {
+  std::set<uint16_t> out = {22,          53, 80, 443, 8080, cfg.outbound.port, cfg.inbound.port,
+                            cfg.dns.port};
+  if (cfg.inbound.portV6 != 0) out.insert(cfg.inbound.portV6);
+  return out;
+}
+
 void addCidrPoints(std::vector<IpAddress>& out, const std::vector<Cidr>& cidrs) {
   for (const auto& c : cidrs) {
     out.push_back(c.addr);
@@ -312,9 +321,7 @@ std::vector<Packet> outboundGrid(const ScenarioInputs& in) {
   addCidrPoints(dsts, cfg.inbound.excludeIps);
   dsts = unique(dsts);
 
-  std::set<uint16_t> ports = {22,          53, 80, 443, 8080, cfg.outbound.port, cfg.inbound.port,
-                              cfg.dns.port};
-  if (cfg.inbound.portV6 != 0) ports.insert(cfg.inbound.portV6);
+  std::set<uint16_t> ports = commonPorts(cfg);
   addBoundaries(ports, cfg.outbound.excludePorts);
   addBoundaries(ports, cfg.outbound.includePorts);
   std::set<uint32_t> uids = {0, 4242, in.facts.kumaDpUid};
@@ -361,9 +368,7 @@ std::vector<Packet> inboundGrid(const ScenarioInputs& in) {
   srcs.erase(std::remove_if(srcs.begin(), srcs.end(), routesOverLoopback), srcs.end());
   srcs = unique(srcs);
 
-  std::set<uint16_t> ports = {22,          53, 80, 443, 8080, cfg.outbound.port, cfg.inbound.port,
-                              cfg.dns.port};
-  if (cfg.inbound.portV6 != 0) ports.insert(cfg.inbound.portV6);
+  std::set<uint16_t> ports = commonPorts(cfg);
   addBoundaries(ports, cfg.inbound.excludePorts);
   addBoundaries(ports, cfg.inbound.includePorts);
 
@@ -467,9 +472,9 @@ TEST_P(Parity, FeatureMap) {
     }
     if (auto it = noCounterparts().find(tag); it != noCounterparts().end()) {
       if (it->second.warning) {
-        bool warned = std::any_of(
-            c.plan.warnings.begin(), c.plan.warnings.end(),
-            [&](const auto& w) { return w.find(it->second.warning) != std::string::npos; });
+        bool warned =
+            std::any_of(c.plan.warnings.begin(), c.plan.warnings.end(),
+                        [&](const auto& w) { return testing::contains(w, it->second.warning); });
         EXPECT_TRUE(warned) << tag << " has no eBPF counterpart (" << it->second.reason
                             << "), so the plan must warn \"" << it->second.warning << "\"";
       }

@@ -12,13 +12,15 @@
 
 #include <gtest/gtest.h>
 
+#include "support/text.h"
+
 namespace kt::golden {
 
 namespace {
 
 bool mentions(const std::vector<std::string>& lines, const std::string& what) {
   return std::any_of(lines.begin(), lines.end(),
-                     [&](const std::string& l) { return l.find(what) != std::string::npos; });
+                     [&](const std::string& l) { return testing::contains(l, what); });
 }
 
 // The first differing line, for a readable failure.

@@ -8,18 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include "support/enter_netns.h"
 #include "sys/fd.h"
 
 namespace kt::testing {
-
-namespace {
-
-// Runs in the forked child: async-signal-safe system calls only.
-bool enterNetnsInChild(void* arg) {
-  return ::setns(*static_cast<int*>(arg), CLONE_NEWNET) == 0;
-}
-
-}  // namespace
 
 bool isRoot() {
   return ::geteuid() == 0;
@@ -46,11 +38,19 @@ Result<std::unique_ptr<ScratchNetns>> ScratchNetns::named(const std::string& nam
   KT_ASSIGN_OR_RETURN(auto r, runProgram("ip", {"netns", "add", name}));
   if (!r.success()) return Error::runtime("ip netns add " + name + ": " + r.describe());
   std::unique_ptr<ScratchNetns> ns(new ScratchNetns(name));
+  ns->fd_ = sys::Fd(::open(ns->path().c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns->fd_) return Error::system("opening " + ns->path(), errno);
   KT_TRY(ns->ip({"link", "set", "lo", "up"}));
   return ns;
 }
 
 ScratchNetns::~ScratchNetns() {
+  remove();
+}
+
+void ScratchNetns::remove() {
+  if (removed_) return;
+  removed_ = true;
   auto r = runProgram("ip", {"netns", "delete", name_});
   if (!r) {
     ADD_FAILURE() << "ip netns delete " << name_ << ": " << r.error().message();

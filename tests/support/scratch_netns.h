@@ -15,6 +15,7 @@
 
 #include "base/result.h"
 #include "sys/exec.h"
+#include "sys/fd.h"
 #include "sys/netns.h"
 
 // Skips the current test when not root (namespaces, rules and BPF programs need it).
@@ -42,7 +43,7 @@ class ScratchNetns {
   static Result<std::unique_ptr<ScratchNetns>> make(const std::string& tag);
   // Exactly `name`; the caller keeps it unique (e.g. with the pid).
   static Result<std::unique_ptr<ScratchNetns>> named(const std::string& name);
-  // `ip netns delete`; a failure is a test failure (the namespace would be left behind).
+  // remove() unless done already.
   ~ScratchNetns();
   ScratchNetns(const ScratchNetns&) = delete;
   ScratchNetns& operator=(const ScratchNetns&) = delete;
@@ -50,6 +51,12 @@ class ScratchNetns {
   const std::string& name() const { return name_; }
   // The namespace file, for setns and for `kuma-tproxy --netns`.
   std::string path() const { return "/run/netns/" + name_; }
+  // A descriptor of the namespace, open as long as this object: it keeps the namespace alive
+  // after remove() (like a process still inside a pod sandbox whose name is gone).
+  int fd() const { return fd_.get(); }
+  // `ip netns delete` now (a pod sandbox that vanished); a failure is a test failure (the
+  // namespace would be left behind). Once only; fd() stays valid.
+  void remove();
 
   // Runs `program` inside the namespace and waits for it; a non-zero exit is a normal
   // ExecResult.
@@ -72,6 +79,8 @@ class ScratchNetns {
  private:
   explicit ScratchNetns(std::string name) : name_(std::move(name)) {}
   std::string name_;
+  sys::Fd fd_;
+  bool removed_ = false;
 };
 
 // A new namespace, or nullptr with a test failure recorded.

@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "binary_run.h"
 #include "config_test_support.h"
+#include "support/text.h"
 #include "version.h"
 
 namespace kt::config {
@@ -27,9 +28,7 @@ Run tproxy(const std::vector<std::string>& args, const std::vector<std::string>&
   return run("kuma-tproxy", args, env);
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using kt::testing::contains;
 
 TEST(CliBinary, HelpEverywhere) {
   auto top = tproxy({"--help"});

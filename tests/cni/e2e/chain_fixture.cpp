@@ -14,8 +14,8 @@ ChainFixture::ChainFixture(const std::string& cniVersion, const json& kumaConf) 
     why_ = "openssl could not generate the test PKI";
     return;
   }
-  node_ = std::make_unique<Netns>("node");
-  if (!node_->ok()) {
+  node_ = newNetns("node");
+  if (!node_) {
     why_ = "could not create the node namespace";
     return;
   }
@@ -94,9 +94,10 @@ json ChainFixture::kumaConf(const json& prevResult) const {
 
 ChainFixture::Pod ChainFixture::pod(const std::string& k8sNamespace, const std::string& name) {
   Pod p;
-  p.ns = std::make_unique<Netns>("pod");
+  p.ns = newNetns("pod");
+  if (!p.ns) return p;  // the failure is recorded
   p.attachment.containerId = "sandbox" + std::to_string(::getpid()) + "x" + std::to_string(pods_++);
-  p.attachment.netns = p.ns->path();
+  p.attachment.netns = runtimePath(*p.ns);
   p.attachment.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=" + k8sNamespace +
                       ";K8S_POD_NAME=" + name +
                       ";K8S_POD_INFRA_CONTAINER_ID=" + p.attachment.containerId;

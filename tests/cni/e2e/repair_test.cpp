@@ -189,7 +189,7 @@ TEST_F(Repair, PodStartedBeforeTheChainIsInterceptedWithinTwoIntervals) {
   startInstaller();
   ASSERT_TRUE(waitFor([&] { return passes() >= 2; }, 20s)) << log();
   // Repaired by the first or second pass.
-  EXPECT_EQ(count(log(), "repair: shop/web in " + web.pod.ns->path()), 1u) << log();
+  EXPECT_EQ(count(log(), "repair: shop/web in " + runtimePath(*web.pod.ns)), 1u) << log();
 
   IpAddress podIp = IpAddress::parse(web.ip).value();
   IpAddress gateway = IpAddress::parse(f_->subnetPrefix() + "1").value();
@@ -267,7 +267,7 @@ TEST_F(Repair, RulesFlushedAfterAddAreRepaired) {
   ASSERT_EQ(runTool({"iptables", "-t", "nat", "-F"}, nullptr, pod.ns->fd()), 0);
   ASSERT_FALSE(f_->runtime().check(pod.attachment).ok);
   waitPasses(2);
-  EXPECT_EQ(count(log(), "repair: shop/api in " + pod.ns->path()), 1u) << log();
+  EXPECT_EQ(count(log(), "repair: shop/api in " + runtimePath(*pod.ns)), 1u) << log();
   auto check = f_->runtime().check(pod.attachment);
   EXPECT_TRUE(check.ok) << check.describe() << log();
   EXPECT_TRUE(f_->runtime().del(pod.attachment).ok);
@@ -324,7 +324,7 @@ TEST_F(Repair, RepairRacingAddLeavesOneRuleset) {
   // One jump into our chains per family (IPv4 and IPv6), not two layers.
   EXPECT_EQ(count(rules, "output/outbound\" -j KUMA_MESH_OUTBOUND"), 2u) << rules;
   EXPECT_EQ(count(rules, "KUMA_MESH_OUTBOUND -m comment"), 2u) << rules;
-  EXPECT_EQ(count(log(), "repair: shop/race in " + pod.ns->path() + ": "), 0u)
+  EXPECT_EQ(count(log(), "repair: shop/race in " + runtimePath(*pod.ns) + ": "), 0u)
       << "no repair error\n"
       << log();
 }

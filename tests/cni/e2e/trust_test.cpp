@@ -68,7 +68,7 @@ class Trust : public ::testing::Test {
 
   // A scratch cgroup v2 directory for the eBPF backend's node programs.
   std::string scratchCgroup() {
-    auto cg = ebpftest::ScratchCgroup::make();
+    auto cg = ebpftest::scratchCgroup();
     if (!cg) {
       ADD_FAILURE() << cg.error().message();
       return "";

@@ -1,67 +1,14 @@
 // The API client against the stub API server, both inside a throwaway network namespace.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <functional>
-#include <optional>
-
 #include "cni/kube_client.h"
 #include "cni/kubeconfig.h"
 #include "kube_fixtures.h"
+#include "support/child.h"
 #include "sys/netns.h"
 
 namespace kt::cni::test {
 namespace {
-
-// Runs `fn` in a child process and returns the text it produced, or nullopt when it did not
-// finish within `limit` (the child is then killed). Bounds the tests whose old failure was a
-// call that never returned, so they fail instead of hanging.
-std::optional<std::string> inChild(const std::function<std::string()>& fn,
-                                   std::chrono::seconds limit) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return std::string("pipe failed");
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    std::string out = fn();
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t n = ::write(fds[1], out.data() + done, out.size() - done);
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  bool finished = false;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buf[4096];
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) {
-      finished = true;
-      break;
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  if (!finished) ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!finished) return std::nullopt;
-  return out;
-}
 
 // "ok" or "kind=<n> <message>": what a getPod call ended with, as text from the child.
 std::string describe(const Result<std::string>& r) {
@@ -80,8 +27,8 @@ class KubeClientTest : public ::testing::Test {
     tmp_ = std::make_unique<TempDir>("api");
     pki_ = std::make_unique<Pki>(*tmp_);
     ASSERT_TRUE(pki_->ok) << "openssl could not generate the test PKI";
-    ns_ = std::make_unique<Netns>("api");
-    ASSERT_TRUE(ns_->ok());
+    ns_ = newNetns("api");
+    ASSERT_TRUE(ns_);
     auto guard = sys::NetnsGuard::enter(ns_->path());
     ASSERT_TRUE(guard.ok()) << guard.error().message();
     guard_ = std::move(*guard);
@@ -273,9 +220,9 @@ TEST_F(KubeClientTest, ServerThatKeepsSendingIsTimedOut) {
     SCOPED_TRACE(kind);
     api.addPod(makePod("shop", kind, true));
     api.setBehaviour("shop", kind, {{"stream", kind}});
-    auto outcome =
-        inChild([&] { return describe(c->getPod("shop", kind, once)); }, std::chrono::seconds(30));
-    ASSERT_TRUE(outcome.has_value()) << "the request never ended";
+    auto outcome = testing::runInChild([&] { return describe(c->getPod("shop", kind, once)); },
+                                       std::chrono::seconds(30));
+    ASSERT_TRUE(outcome.ok()) << "the request never ended: " << outcome.error().message();
     EXPECT_EQ(outcome->rfind("kind=" + std::to_string(static_cast<int>(ErrorKind::kTransient)), 0),
               0u)
         << *outcome;
@@ -302,14 +249,14 @@ TEST_F(KubeClientTest, TotalDeadlineEndsTheRetries) {
   api.setBehaviour("shop", "silent", {{"delay_ms", 600000}});
   auto c = client();
   ASSERT_TRUE(c.ok());
-  auto outcome = inChild(
+  auto outcome = testing::runInChild(
       [&] {
         RetryPolicy p{30, std::chrono::milliseconds(0), std::chrono::milliseconds(1000)};
         auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
         return describe(c->getPod("shop", "silent", p, deadline));
       },
       std::chrono::seconds(25));
-  ASSERT_TRUE(outcome.has_value()) << "the retries did not end";
+  ASSERT_TRUE(outcome.ok()) << "the retries did not end: " << outcome.error().message();
   EXPECT_EQ(outcome->rfind("kind=" + std::to_string(static_cast<int>(ErrorKind::kTransient)), 0),
             0u)
       << *outcome;

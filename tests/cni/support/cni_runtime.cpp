@@ -1,23 +1,15 @@
 #include "cni_runtime.h"
 
-#include <sched.h>
 #include <unistd.h>
 #include <algorithm>
 
 #include "base/strings.h"
+#include "support/enter_netns.h"
 #include "sys/exec.h"
 
 namespace kt::cni::test {
 
 using nlohmann::json;
-
-namespace {
-
-bool enterNetns(void* arg) {
-  return ::setns(*static_cast<int*>(arg), CLONE_NEWNET) == 0;
-}
-
-}  // namespace
 
 json ChainOutcome::error() const {
   for (const auto& c : calls)
@@ -73,7 +65,7 @@ PluginCall CniRuntime::invoke(const std::string& type, const std::string& comman
     req.env.push_back(std::move(kv));
   int fd = nodeNetnsFd_;
   if (fd >= 0) {
-    req.childSetup = enterNetns;
+    req.childSetup = ::kt::testing::enterNetnsInChild;
     req.childSetupArg = &fd;
   }
   auto r = sys::run(req);

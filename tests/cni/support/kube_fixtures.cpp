@@ -4,24 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <fstream>
 #include <sstream>
 
+#include "support/enter_netns.h"
 #include "sys/exec.h"
 
 namespace kt::cni::test {
 
 using nlohmann::json;
-
-namespace {
-
-bool enterNetns(void* arg) {
-  int fd = *static_cast<int*>(arg);
-  return ::setns(fd, 0) == 0;
-}
-
-}  // namespace
 
 int runTool(const std::vector<std::string>& argv, std::string* output, int netnsFd) {
   auto path = sys::findExecutable(argv.at(0));
@@ -35,7 +26,7 @@ int runTool(const std::vector<std::string>& argv, std::string* output, int netns
   req.timeout = std::chrono::seconds(60);
   int fd = netnsFd;
   if (netnsFd >= 0) {
-    req.childSetup = enterNetns;
+    req.childSetup = ::kt::testing::enterNetnsInChild;
     req.childSetupArg = &fd;
   }
   auto r = sys::run(req);
@@ -47,23 +38,8 @@ int runTool(const std::vector<std::string>& argv, std::string* output, int netns
   return r->exitCode;
 }
 
-Netns::Netns(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  name_ = "kt-cni-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  if (runTool({"ip", "netns", "add", name_}) != 0) return;
-  fd_ = ::open(path().c_str(), O_RDONLY | O_CLOEXEC);
-  runTool({"ip", "-n", name_, "link", "set", "lo", "up"});
-}
-
-Netns::~Netns() {
-  remove();
-}
-
-void Netns::remove() {
-  if (removed_) return;
-  removed_ = true;
-  if (fd_ >= 0) ::close(fd_);
-  runTool({"ip", "netns", "del", name_});
+std::unique_ptr<Netns> newNetns(const std::string& tag) {
+  return ::kt::testing::newNetns("cni-" + tag);
 }
 
 Pki::Pki(const TempDir& dir) {

@@ -1,5 +1,6 @@
 // Fixtures for tests that need a network namespace and a stub Kubernetes API server:
-//   Netns     a named network namespace (ip netns add/del), loopback up, unique per test;
+//   Netns     a named network namespace (testing::ScratchNetns: ip netns add/del, loopback up,
+//             unique per test, an open descriptor, early removal);
 //   Pki       a throwaway CA with a server certificate for 127.0.0.1/localhost and a client
 //             certificate, generated with the openssl tool;
 //   ApiStub   tests/cni/stub/kube_api_stub.py serving pod fixtures over HTTPS inside a Netns.
@@ -23,24 +24,16 @@ using ::kt::testing::isRoot;
 // stderr go to `output` when given.
 int runTool(const std::vector<std::string>& argv, std::string* output = nullptr, int netnsFd = -1);
 
-class Netns {
- public:
-  explicit Netns(const std::string& tag);  // kt-cni-<tag>-<pid>-<n>
-  ~Netns();
-  Netns(const Netns&) = delete;
-  Netns& operator=(const Netns&) = delete;
-  const std::string& name() const { return name_; }
-  std::string path() const { return "/var/run/netns/" + name_; }
-  int fd() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-  // Deletes the namespace now (a pod sandbox that vanished before DEL).
-  void remove();
+using Netns = ::kt::testing::ScratchNetns;
 
- private:
-  std::string name_;
-  int fd_ = -1;
-  bool removed_ = false;
-};
+// A new namespace "kt-cni-<tag>-<pid>-<n>", or nullptr with a test failure recorded.
+std::unique_ptr<Netns> newNetns(const std::string& tag);
+
+// The namespace's path as container runtimes pass it in CNI_NETNS and as the installer's repair
+// walk (which lists /var/run/netns) reports it.
+inline std::string runtimePath(const Netns& ns) {
+  return "/var/run/netns/" + ns.name();
+}
 
 struct Pki {
   explicit Pki(const TempDir& dir);

@@ -1,35 +1,23 @@
 // The installer's file handling in-process, for orders of events a process test cannot pin down.
 #include <gtest/gtest.h>
 
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "cni/install/installer.h"
+#include "process.h"
 
 namespace kt::cni {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void spit(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
+using test::slurp;
+using test::spit;
 
 class InstallerFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/kt-cni-installer-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    tmp_ = std::make_unique<test::TempDir>("installer");
+    dir_ = tmp_->path();
     for (const char* d : {"/net.d", "/bin"})
       ::mkdir((dir_ + d).c_str(), 0755);
     spit(dir_ + "/token", "t0ken");
@@ -44,13 +32,9 @@ class InstallerFiles : public ::testing::Test {
     cfg_.networkConfigTemplate = defaultNetworkConfigTemplate();
     cfg_.confWaitTimeout = std::chrono::seconds(0);
   }
-  void TearDown() override {
-    ::nftw(
-        dir_.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
-        FTW_DEPTH | FTW_PHYS);
-  }
   std::string net(const std::string& n) const { return dir_ + "/net.d/" + n; }
 
+  std::unique_ptr<test::TempDir> tmp_;
   std::string dir_;
   InstallConfig cfg_;
 };

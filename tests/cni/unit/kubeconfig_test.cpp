@@ -3,10 +3,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 
 #include "cni/base64.h"
 #include "cni/kubeconfig.h"
+#include "process.h"
 
 namespace kt::cni {
 namespace {
@@ -27,22 +27,11 @@ TEST(Base64, RoundTripsAndRejects) {
 
 class KubeconfigFiles : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/kt-cni-kubeconfig-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    for (const auto& f : files_)
-      ::unlink(f.c_str());
-    ::rmdir(dir_.c_str());
-  }
   void write(const std::string& name, const std::string& content) {
-    std::ofstream(dir_ + "/" + name) << content;
-    files_.push_back(dir_ + "/" + name);
+    test::spit(tmp_ / name, content);
   }
-  std::string dir_;
-  std::vector<std::string> files_;
+  test::TempDir tmp_{"kubeconfig"};
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(KubeconfigFiles, InlineDataAndToken) {

@@ -12,7 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "harness/cgroup.h"
+#include "support/scratch_cgroup.h"
 #include "sys/exec.h"
 
 namespace kt::e2e {
@@ -70,10 +70,10 @@ void sweepLeftovers() {
     std::error_code ec;
     fs::remove(mnt, ec);
   }
-  if (auto root = findCgroup2Mount()) {
+  if (auto root = testing::findCgroup2Mount()) {
     for (const auto& dir : stale(*root)) {
       spdlog::warn("removing cgroup {} left by a dead test run", dir.string());
-      Status s = removeCgroup(dir.string());
+      Status s = testing::removeCgroup(dir.string());
       if (!s) spdlog::warn("{}", s.error().message());
     }
   }

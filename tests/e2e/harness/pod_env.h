@@ -10,13 +10,16 @@
 
 #include "base/result.h"
 #include "harness/backends.h"
-#include "harness/bpffs.h"
-#include "harness/cgroup.h"
 #include "harness/process.h"
 #include "harness/tool.h"
 #include "harness/topology.h"
+#include "support/scratch_bpffs.h"
+#include "support/scratch_cgroup.h"
 
 namespace kt::e2e {
+
+using testing::ScratchBpffs;
+using testing::ScratchCgroup;
 
 struct PodEnvOptions {
   std::string tag = "pod";  // part of the namespace names

@@ -5,21 +5,16 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
-#include <thread>
 
-#include "backend/ebpf/host.h"
 #include "backend/ebpf/pins.h"
+#include "support/child.h"
 #include "sys/exec.h"
 
 namespace kt::ebpftest {
@@ -100,43 +95,16 @@ Result<std::unique_ptr<PodNet>> PodNet::make(uint8_t net, bool ipv6) {
   return p;
 }
 
-Result<std::unique_ptr<ScratchCgroup>> ScratchCgroup::make() {
-  auto mounts = backend::ebpf::cgroup2Mounts();
-  if (mounts.empty()) return Error(ErrorKind::kUnsupported, "no cgroup v2 mounted");
-  auto c = std::make_unique<ScratchCgroup>();
-  c->path_ = mounts.front() + "/" + uniqueName("cg");
-  if (::mkdir(c->path_.c_str(), 0755) != 0) {
-    return Error::system("mkdir " + c->path_, errno);
-  }
-  return c;
+Result<std::unique_ptr<ScratchCgroup>> scratchCgroup() {
+  return ScratchCgroup::make(uniqueName("cg"));
 }
 
-ScratchCgroup::~ScratchCgroup() {
-  // Killed processes leave the cgroup asynchronously; retry briefly.
-  for (int i = 0; i < 200; ++i) {
-    if (::rmdir(path_.c_str()) == 0 || errno == ENOENT) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-Result<std::unique_ptr<ScratchBpffs>> ScratchBpffs::make(bool readOnly) {
-  auto b = std::make_unique<ScratchBpffs>();
-  b->path_ = "/tmp/" + uniqueName("bpffs");
-  if (::mkdir(b->path_.c_str(), 0700) != 0) return Error::system("mkdir " + b->path_, errno);
-  if (::mount("bpf", b->path_.c_str(), "bpf", readOnly ? MS_RDONLY : 0, "mode=0700") != 0) {
-    int err = errno;
-    ::rmdir(b->path_.c_str());
-    return Error::system("mounting bpffs on " + b->path_, err);
-  }
-  return b;
-}
-
-ScratchBpffs::~ScratchBpffs() {
-  for (const auto& dir : backend::ebpf::allLayoutDirs(path_)) {
-    (void)backend::ebpf::removePinTree(dir, /*detachLinks=*/true);
-  }
-  ::umount2(path_.c_str(), MNT_DETACH);
-  ::rmdir(path_.c_str());
+Result<std::unique_ptr<ScratchBpffs>> scratchBpffs(bool readOnly) {
+  return ScratchBpffs::make(uniqueName("bpffs"), readOnly, [](const std::string& path) {
+    for (const auto& dir : backend::ebpf::allLayoutDirs(path)) {
+      (void)backend::ebpf::removePinTree(dir, /*detachLinks=*/true);
+    }
+  });
 }
 
 Result<std::unique_ptr<Proc>> Proc::start(const Place& place,
@@ -170,41 +138,7 @@ Proc::~Proc() {
 }
 
 Result<std::string> runIn(const Place& place, std::function<std::string()> body) {
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) return Error::system("pipe", errno);
-  pid_t pid = ::fork();
-  if (pid < 0) return Error::system("fork", errno);
-  if (pid == 0) {
-    ::close(pipefd[0]);
-    if (!placeSelf(place)) {
-      const char msg[] = "error: placing the test process failed";
-      (void)!::write(pipefd[1], msg, sizeof msg - 1);
-      ::_exit(120);
-    }
-    std::string out = body();
-    size_t off = 0;
-    while (off < out.size()) {
-      ssize_t n = ::write(pipefd[1], out.data() + off, out.size() - off);
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
-    }
-    ::_exit(0);
-  }
-  ::close(pipefd[1]);
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  char buf[512];
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!waitReadable(pipefd[0], 100)) continue;
-    ssize_t n = ::read(pipefd[0], buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(pipefd[0]);
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return out;
+  return testing::runInChild(body, std::chrono::seconds(15), [&] { return placeSelf(place); });
 }
 
 std::string endpoint(const IpAddress& a, uint16_t port) {

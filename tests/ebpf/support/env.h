@@ -18,6 +18,8 @@
 
 #include "base/net.h"
 #include "base/result.h"
+#include "support/scratch_bpffs.h"
+#include "support/scratch_cgroup.h"
 #include "support/scratch_netns.h"
 
 namespace kt::ebpftest {
@@ -46,29 +48,17 @@ class PodNet {
   std::unique_ptr<Netns> pod_, peer_;
 };
 
-// A scratch directory in the cgroup v2 hierarchy; removed on destruction (after its processes
-// are gone).
-class ScratchCgroup {
- public:
-  static Result<std::unique_ptr<ScratchCgroup>> make();
-  ~ScratchCgroup();
-  const std::string& path() const { return path_; }
+using testing::ScratchBpffs;
+using testing::ScratchCgroup;
 
- private:
-  std::string path_;
-};
+// A scratch directory in the cgroup v2 hierarchy named uniqueName("cg"); on destruction its
+// processes are killed and it is removed.
+Result<std::unique_ptr<ScratchCgroup>> scratchCgroup();
 
-// A scratch bpffs mount. On destruction every link pinned in it is detached, then it is
+// A scratch bpffs mount named uniqueName("bpffs"). On destruction every link pinned in it (under
+// any layout version) is detached first, so nothing stays attached to a cgroup, then it is
 // unmounted and removed.
-class ScratchBpffs {
- public:
-  static Result<std::unique_ptr<ScratchBpffs>> make(bool readOnly = false);
-  ~ScratchBpffs();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+Result<std::unique_ptr<ScratchBpffs>> scratchBpffs(bool readOnly = false);
 
 // Where and as whom a test process runs.
 struct Place {
@@ -91,7 +81,8 @@ class Proc {
   pid_t pid_ = -1;
 };
 
-// Runs `body()` in a child placed at `place`, returns what it wrote to stdout-like `out` fd.
+// Runs `body()` in a child placed at `place` (testing::runInChild, 15 s) and returns the text it
+// returned.
 Result<std::string> runIn(const Place& place, std::function<std::string()> body);
 
 // "10.0.0.1:80" or "[fd00::1]:80".

@@ -35,10 +35,10 @@ uint32_t netnsAttachments(const std::string& netnsPath) {
 
 void EbpfTest::SetUp() {
   if (!isRoot()) GTEST_SKIP() << "needs root: creates namespaces, cgroups and BPF programs";
-  auto cg = ScratchCgroup::make();
+  auto cg = scratchCgroup();
   ASSERT_TRUE(cg.ok()) << cg.error().message();
   cgroup_ = std::move(*cg);
-  auto fs = ScratchBpffs::make();
+  auto fs = scratchBpffs();
   ASSERT_TRUE(fs.ok()) << fs.error().message();
   bpffs_ = std::move(*fs);
 }

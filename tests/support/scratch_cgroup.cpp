@@ -1,4 +1,4 @@
-#include "harness/cgroup.h"
+#include "support/scratch_cgroup.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
 
 #include "sys/fd.h"
 
-namespace kt::e2e {
+namespace kt::testing {
 
 namespace {
 
@@ -76,4 +76,4 @@ ScratchCgroup::~ScratchCgroup() {
   if (Status s = removeCgroup(path_); !s) spdlog::error("{}", s.error().message());
 }
 
-}  // namespace kt::e2e
+}  // namespace kt::testing

@@ -1,5 +1,5 @@
-// A scratch cgroup v2 directory for tests whose backend attaches to a cgroup (eBPF): the pod's
-// processes are placed in it (kt-e2e --cgroup) and its path is passed to the backend.
+// A scratch cgroup v2 directory for tests whose backend attaches to a cgroup (eBPF): the test's
+// processes are placed in it and its path is passed to the backend.
 #pragma once
 
 #include <memory>
@@ -7,7 +7,7 @@
 
 #include "base/result.h"
 
-namespace kt::e2e {
+namespace kt::testing {
 
 // The mount point of the cgroup v2 hierarchy, from /proc/mounts (first "cgroup2" entry).
 // kUnsupported when there is none.
@@ -19,7 +19,7 @@ Status removeCgroup(const std::string& dir);
 
 class ScratchCgroup {
  public:
-  // Creates <cgroup2 mount>/<name>.
+  // Creates <cgroup2 mount>/<name>; the caller keeps the name unique (e.g. with the pid).
   static Result<std::unique_ptr<ScratchCgroup>> make(const std::string& name);
   ~ScratchCgroup();  // removeCgroup(path()); failures are logged
   ScratchCgroup(const ScratchCgroup&) = delete;
@@ -32,4 +32,4 @@ class ScratchCgroup {
   std::string path_;
 };
 
-}  // namespace kt::e2e
+}  // namespace kt::testing
