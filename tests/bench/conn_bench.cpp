@@ -3,7 +3,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "place/stop_signals.h"
 #include "sys/fd.h"
 
 namespace kt::bench {
@@ -50,13 +50,7 @@ bool readFull(int fd, char* buf, size_t n) {
 
 Status runConnServer(uint16_t port, std::chrono::seconds lifetime,
                      const std::function<Status()>& ready) {
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  if (::sigprocmask(SIG_BLOCK, &stop, nullptr) != 0) return Error::system("sigprocmask", errno);
-  sys::Fd sfd(::signalfd(-1, &stop, SFD_CLOEXEC));
-  if (!sfd) return Error::system("signalfd", errno);
+  KT_ASSIGN_OR_RETURN(sys::Fd sfd, e2e::stopSignalFd());
   KT_ASSIGN_OR_RETURN(sys::Fd v4, listenOn(Family::kV4, port));
   KT_ASSIGN_OR_RETURN(sys::Fd v6, listenOn(Family::kV6, port));
   KT_TRY(ready());

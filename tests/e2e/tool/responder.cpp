@@ -3,7 +3,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "place/stop_signals.h"
 #include "sys/fd.h"
 #include "tool/dns_wire.h"
 #include "tool/endpoint.h"
@@ -254,13 +254,7 @@ class Responder {
 
 Status runResponder(const ResponderOptions& opt, const std::function<Status()>& afterBind) {
   // Block the stop signals before anything else so they are only seen through the signalfd.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  if (::sigprocmask(SIG_BLOCK, &stop, nullptr) != 0) return Error::system("sigprocmask", errno);
-  sys::Fd sfd(::signalfd(-1, &stop, SFD_CLOEXEC));
-  if (!sfd) return Error::system("signalfd", errno);
+  KT_ASSIGN_OR_RETURN(sys::Fd sfd, stopSignalFd());
 
   Responder r(opt);
   KT_TRY(r.open());

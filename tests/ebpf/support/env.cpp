@@ -1,9 +1,7 @@
 #include "support/env.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -14,6 +12,7 @@
 #include <chrono>
 
 #include "backend/ebpf/pins.h"
+#include "place/placement.h"
 #include "support/child.h"
 #include "sys/exec.h"
 
@@ -23,27 +22,12 @@ namespace {
 
 std::atomic<int> gCounter{0};
 
-// Child side of placing a process: cgroup first (host mount view), then namespace, then uid.
+// Child side of placing a process (place/placement.h): cgroup first (host mount view), then
+// namespace, then uid.
 bool placeSelf(const Place& place) {
-  if (!place.cgroupDir.empty()) {
-    int fd = ::open((place.cgroupDir + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    std::string pid = std::to_string(::getpid());
-    bool ok = ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
-    ::close(fd);
-    if (!ok) return false;
-  }
-  if (!place.netnsPath.empty()) {
-    int fd = ::open(place.netnsPath.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) return false;
-    ::close(fd);
-  }
-  if (place.uid != 0) {
-    if (::setgroups(0, nullptr) != 0) return false;
-    if (::setresgid(place.uid, place.uid, place.uid) != 0) return false;
-    if (::setresuid(place.uid, place.uid, place.uid) != 0) return false;
-  }
-  return true;
+  e2e::Placement p{place.cgroupDir, place.netnsPath, std::nullopt, std::nullopt};
+  if (place.uid != 0) p.uid = place.uid;
+  return e2e::joinCgroupAndNetns(p).ok() && e2e::dropPrivileges(p).ok();
 }
 
 bool waitReadable(int fd, int timeoutMs) {
