@@ -1,6 +1,6 @@
 // One policy, two implementations (label unit): the rule model (iptables/builder.cpp, rendered
 // for iptables and nftables) and the eBPF plan (src/backend/ebpf/plan.cpp, read by bpf/*.bpf.c)
-// must intercept the same traffic. For every golden scenario:
+// must intercept the same traffic. For every golden scenario and every variant:
 //
 //  - FeatureMap: every rule the builder emits, by tag, has an eBPF counterpart that the plan
 //    carries for this scenario, or is listed below as a deliberate difference with its reason.
@@ -9,9 +9,12 @@
 //    chains (model_eval.h) and through the plan as the programs read it (ebpf_eval.h); the
 //    verdicts (pass, redirect to a port, DNS redirect) must agree on every packet, except where
 //    a documented difference below explains the disagreement.
+//
+// Variants (below) add settings no golden scenario has, on top of one.
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,8 +52,17 @@ bool anyAddr(const PodPlan& p, uint32_t flag) {
   return std::any_of(p.addrs.begin(), p.addrs.end(),
                      [&](const auto& a) { return (a.flags & flag) != 0; });
 }
-bool hasFlag(const PodPlan& p, uint32_t flag) {
-  return (p.pod.flags & flag) != 0;
+// Any of the KT_POD_* bits in `flags`.
+bool hasFlag(const PodPlan& p, uint32_t flags) {
+  return (p.pod.flags & flags) != 0;
+}
+// The plan's inbound (outbound) settings take effect only with KT_POD_INBOUND (KT_POD_OUTBOUND);
+// without it the plan may still carry them, inert, while the model has no rule for them.
+bool inboundOn(const PodPlan& p) {
+  return hasFlag(p, KT_POD_INBOUND);
+}
+bool outboundOn(const PodPlan& p) {
+  return hasFlag(p, KT_POD_OUTBOUND);
 }
 
 // A rule of the model with an eBPF counterpart: where the programs implement it and whether
@@ -91,14 +103,19 @@ const std::map<std::string, Counterpart>& counterparts() {
        {"KT_POD_INBOUND clear", [](const Case& c) { return !hasFlag(c.plan, KT_POD_INBOUND); }}},
       {"inbound/exclude-ips",
        {"kt_addrs KT_ADDR_EXCLUDE_IN",
-        [](const Case& c) { return anyAddr(c.plan, KT_ADDR_EXCLUDE_IN); }, true}},
+        [](const Case& c) { return inboundOn(c.plan) && anyAddr(c.plan, KT_ADDR_EXCLUDE_IN); },
+        true}},
       {"inbound/include-ports",
        {"KT_POD_IN_INCLUDE + kt_pod.in_port_set",
-        [](const Case& c) { return hasFlag(c.plan, KT_POD_IN_INCLUDE) && c.plan.pod.in_port_set; },
+        [](const Case& c) {
+          return inboundOn(c.plan) && hasFlag(c.plan, KT_POD_IN_INCLUDE) && c.plan.pod.in_port_set;
+        },
         true}},
       {"inbound/exclude-ports",
        {"kt_pod.in_port_set without KT_POD_IN_INCLUDE",
-        [](const Case& c) { return !hasFlag(c.plan, KT_POD_IN_INCLUDE) && c.plan.pod.in_port_set; },
+        [](const Case& c) {
+          return inboundOn(c.plan) && !hasFlag(c.plan, KT_POD_IN_INCLUDE) && c.plan.pod.in_port_set;
+        },
         true}},
       {"inbound/redirect",
        {"KT_POD_INBOUND", [](const Case& c) { return hasFlag(c.plan, KT_POD_INBOUND); }}},
@@ -107,7 +124,8 @@ const std::map<std::string, Counterpart>& counterparts() {
       {"outbound/exclude-ports",
        {"kt_pod.out_port_set without KT_POD_OUT_INCLUDE",
         [](const Case& c) {
-          return !hasFlag(c.plan, KT_POD_OUT_INCLUDE) && c.plan.pod.out_port_set;
+          return outboundOn(c.plan) && !hasFlag(c.plan, KT_POD_OUT_INCLUDE) &&
+                 c.plan.pod.out_port_set;
         },
         true}},
       {"outbound/inbound-passthrough",
@@ -128,7 +146,8 @@ const std::map<std::string, Counterpart>& counterparts() {
       {"outbound/include-ports",
        {"KT_POD_OUT_INCLUDE + kt_pod.out_port_set",
         [](const Case& c) {
-          return hasFlag(c.plan, KT_POD_OUT_INCLUDE) && c.plan.pod.out_port_set;
+          return outboundOn(c.plan) && hasFlag(c.plan, KT_POD_OUT_INCLUDE) &&
+                 c.plan.pod.out_port_set;
         },
         true}},
       {"outbound/redirect",
@@ -405,22 +424,69 @@ std::vector<Packet> inboundGrid(const ScenarioInputs& in) {
 
 // ---------------------------------------------------------------------------------------------
 
-std::vector<std::string> scenarioNames() {
-  return golden::scenarioNames(KT_GOLDEN_DIR);
+// Settings no golden scenario has (some exist only in the config file, which the scenarios do
+// not use): each is a golden scenario with Config fields changed after loading.
+struct Variant {
+  const char* name;
+  const char* base;  // a golden scenario
+  std::function<void(config::Config&)> change;
+};
+
+const std::vector<Variant>& variants() {
+  static const std::vector<Variant> list = {
+      {"include-ports", "default",
+       [](config::Config& c) {
+         c.inbound.includePorts = {{80, 80}, {8080, 8090}};
+         c.outbound.includePorts = {{443, 443}, {5000, 5010}};
+       }},
+      {"include-over-exclude", "exclusions",
+       [](config::Config& c) {
+         c.inbound.includePorts = {{22, 22}, {8080, 8090}};
+         c.outbound.includePorts = {{443, 443}, {1000, 1005}};
+       }},
+      {"outbound-disabled", "dns-capture-all",
+       [](config::Config& c) { c.outbound.enabled = false; }},
+      {"inbound-disabled-with-exclusions", "exclusions",
+       [](config::Config& c) { c.inbound.enabled = false; }},
+      {"outbound-disabled-with-exclusions", "exclusions",
+       [](config::Config& c) { c.outbound.enabled = false; }},
+  };
+  return list;
 }
 
-class Parity : public ::testing::TestWithParam<std::string> {
+// What one instance of the suite checks: a golden scenario, or a variant of one.
+struct Source {
+  std::string name;
+  const Variant* variant = nullptr;
+};
+
+void PrintTo(const Source& s, std::ostream* os) {
+  *os << (s.variant ? "variant " : "scenario ") << s.name;
+}
+
+std::vector<Source> sources() {
+  std::vector<Source> out;
+  for (const auto& n : golden::scenarioNames(KT_GOLDEN_DIR))
+    out.push_back({n, nullptr});
+  for (const auto& v : variants())
+    out.push_back({v.name, &v});
+  return out;
+}
+
+class Parity : public ::testing::TestWithParam<Source> {
  protected:
   // Loads the scenario and builds both policies; false (with a failure or a skip) when the
   // checks cannot run.
   bool load(Case& c) {
-    const std::string& name = GetParam();
-    auto in = loadScenarioInputs(KT_GOLDEN_DIR, name);
+    const Source& src = GetParam();
+    const std::string& name = src.name;
+    auto in = loadScenarioInputs(KT_GOLDEN_DIR, src.variant ? src.variant->base : name);
     if (!in.ok()) {
       ADD_FAILURE() << "scenario " << name << " does not load: " << in.error().message();
       return false;
     }
     c.in = std::move(*in);
+    if (src.variant) src.variant->change(c.in.cfg);
     if (!c.in.cfg.ebpf.tcAttachIface.empty()) {
       if (c.in.cfg.ebpf.tcAttachIface != "eth0") {
         ADD_FAILURE() << "the grid's pod has lo and eth0, no " << c.in.cfg.ebpf.tcAttachIface;
@@ -537,7 +603,7 @@ TEST_P(Parity, PacketVerdicts) {
   EXPECT_EQ(mismatchCount, 0u) << mismatchCount << " of " << grid.size()
                                << " packets get different verdicts; the first ones:" << list;
   for (const auto& [name, n] : explained)
-    std::fprintf(stderr, "%s: %zu packets differ as documented (%s)\n", GetParam().c_str(), n,
+    std::fprintf(stderr, "%s: %zu packets differ as documented (%s)\n", GetParam().name.c_str(), n,
                  name.c_str());
   // The grid is not vacuous: some packets pass and some are redirected.
   EXPECT_GT(kinds[Verdict::Kind::kPass], 0u);
@@ -547,14 +613,15 @@ TEST_P(Parity, PacketVerdicts) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, Parity, ::testing::ValuesIn(scenarioNames()),
-                         [](const ::testing::TestParamInfo<std::string>& p) {
-                           return golden::testName(p.param);
+INSTANTIATE_TEST_SUITE_P(Scenarios, Parity, ::testing::ValuesIn(sources()),
+                         [](const ::testing::TestParamInfo<Source>& p) {
+                           return golden::testName((p.param.variant ? "variant_" : "") +
+                                                   p.param.name);
                          });
 
 TEST(ParityScenarios, EveryGoldenScenarioIsChecked) {
   // A typo in KT_GOLDEN_DIR would leave nothing to instantiate.
-  EXPECT_GE(scenarioNames().size(), 14u);
+  EXPECT_GE(golden::scenarioNames(KT_GOLDEN_DIR).size(), 14u);
 }
 
 }  // namespace
