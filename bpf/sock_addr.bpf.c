@@ -172,9 +172,16 @@ static __always_inline int kt_tcp_connect(struct bpf_sock_addr *ctx, struct kt_r
 	if (local) {
 		struct kt_addr src;
 
-		/* outbound/inbound-passthrough: from 127.0.0.6 / ::6 over loopback */
+		/* outbound/inbound-passthrough: from 127.0.0.6 / ::6 over loopback. A socket that
+		 * connects to the local ::6 without binding gets ::6 itself as its source (IPv6
+		 * prefers the destination when it is a local address), so netfilter sees the
+		 * passthrough source there too; for 127.0.0.6 the loopback route's preferred source
+		 * 127.0.0.1 is chosen instead. */
 		kt_bound_src(ctx, req->v6sock, &src);
 		if (kt_is_passthrough(&src))
+			return KT_ALLOW;
+		if (req->dst.fam == KT_FAMILY_V6 && kt_addr_is_unspecified(&src) &&
+		    kt_is_passthrough(&req->dst))
 			return KT_ALLOW;
 		/* outbound/sidecar-to-self-as-inbound */
 		if (sidecar && (pod->flags & KT_POD_INBOUND) && !kt_is_localhost(&req->dst)) {

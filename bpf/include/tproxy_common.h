@@ -104,6 +104,14 @@ static __always_inline bool kt_is_localhost(const struct kt_addr *in)
 	return kt_addr_is(in, KT_IPV4_LOOPBACK, 1);
 }
 
+/* 0.0.0.0 or ::: a socket not bound to an address yet. */
+static __always_inline bool kt_addr_is_unspecified(const struct kt_addr *in)
+{
+	if (in->fam == KT_FAMILY_V4)
+		return in->a[0] == 0;
+	return (in->a[0] | in->a[1] | in->a[2] | in->a[3]) == 0;
+}
+
 /* 127.0.0.6 or ::6: the source Envoy binds for inbound passthrough connections. */
 static __always_inline bool kt_is_passthrough(const struct kt_addr *in)
 {

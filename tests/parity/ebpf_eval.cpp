@@ -98,6 +98,8 @@ Verdict EbpfDecider::outboundTcp(const Packet& p) const {
   if (aflags & KT_ADDR_LOCAL) {
     // outbound/inbound-passthrough: the bound source (kt_bound_src; unbound reads as 0)
     if (p.boundSrc && isPassthrough(*p.boundSrc)) return Verdict::pass();
+    // ... and an unbound connect to ::6, whose source the kernel makes ::6 itself
+    if (!p.boundSrc && p.family() == Family::kV6 && isPassthrough(p.dst)) return Verdict::pass();
     // outbound/sidecar-to-self-as-inbound
     if (sidecar && (pod.flags & KT_POD_INBOUND) && !isLocalhost(p.dst)) {
       return Verdict::redirect(p.family() == Family::kV4 ? pod.inbound_port : pod.inbound_port6);

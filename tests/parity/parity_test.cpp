@@ -245,20 +245,6 @@ const std::vector<Difference>& differences() {
                 ebpf == Verdict::pass() &&
                 model == Verdict::redirect(inboundPortOf(c.in.cfg, p.family()));
        }},
-      {"unbound-connect-to-v6-passthrough-address",
-       "a socket that connects to ::6 without binding gets ::6 as its source (the kernel "
-       "prefers the destination itself when it is a local address), so netfilter sees Envoy's "
-       "passthrough source and lets the sidecar's connection through. The connect hook runs "
-       "before the source is chosen and sees an unbound socket, so it treats the sidecar's "
-       "connection to the pod's address ::6 as inbound. Envoy binds ::6 as a source for "
-       "passthrough and never connects to it; with IPv4 the routed source towards 127.0.0.6 "
-       "is 127.0.0.1 and both agree.",
-       [](const Case& c, const Packet& p, const Verdict& model, const Verdict& ebpf) {
-         return p.direction == Direction::kOutbound && p.proto == Proto::kTcp && !p.boundSrc &&
-                p.family() == Family::kV6 && p.dst == addr("::6") && p.src == p.dst &&
-                p.uid == c.in.facts.kumaDpUid && model == Verdict::pass() &&
-                ebpf == Verdict::redirect(inboundPortOf(c.in.cfg, p.family()));
-       }},
   };
   return list;
 }
