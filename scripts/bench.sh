@@ -17,6 +17,9 @@
 #                to ours first (nft list of both, set elements in one order)
 #   nft_base     (scaling tables only) kuma-tproxy install --backend nftables of the base config,
 #                so that the larger config's cost is a paired ratio to the default install
+#   nft_ref_rbtree, nft_ref_pipapo  (scaling tables only) kt-nft-ref with the lists as interval
+#                sets (rbtree), or the ports as an interval concatenation (pipapo; addresses
+#                rbtree): what the hash sets of our ruleset save, in the x nft_ref column
 #   tproxy_ipt   kuma-tproxy install --backend iptables      (the product, *-restore per family)
 #   restore      iptables-nft-restore + ip6tables-nft-restore of the same rules (what Kuma does)
 #   nft_f        nft -f of the same rules
@@ -271,6 +274,11 @@ EOF
   if ((np + ni > 0)); then
     printf 'method nft_base kuma-tproxy install --backend nftables, base config\n'
     printf 'run %s install --backend=nftables %s\n' "$TPROXY" "$BASE_FLAGS"
+    # The set type choice, measured: the same program with interval sets instead of hash sets.
+    printf 'method nft_ref_rbtree the same program, lists as interval sets (rbtree)\n'
+    printf 'run %s %d %d rbtree\n' "$NFT_REF" "$np" "$ni"
+    printf 'method nft_ref_pipapo the same, ports as an interval concatenation (pipapo)\n'
+    printf 'run %s %d %d pipapo\n' "$NFT_REF" "$np" "$ni"
   fi
   extra_apply_methods "$flags" "$dir"
 }

@@ -14,7 +14,9 @@
 // bench.sh compares the table this program makes with ours (`nft list`) before it times
 // anything, and reports the ratio only when they are the same ruleset.
 //
-// Usage: kt-nft-ref [PORTS [IPS]]     exit 0 when the kernel accepted the batch, 1 otherwise.
+// Usage: kt-nft-ref [PORTS [IPS [hash|rbtree|pipapo]]]   exit 0 when the kernel accepted the
+// batch, 1 otherwise. The last argument builds the sets another way (see enum Kind); only
+// `hash` (the default) is the ruleset ours installs.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -139,6 +141,14 @@ static void lookup(const char* set, uint32_t id) {
   nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
   nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);
 }
+static void byteorderProto(void) {  // nft's no-op byteorder of the protocol for pipapo
+  struct nftnl_expr* e = expr("byteorder");
+  nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
+  nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
+}
 static void verdict(int code, const char* chain) {
   struct nftnl_expr* e = expr("immediate");
   nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
@@ -208,16 +218,57 @@ static struct nftnl_set* setRef(const char* name, uint32_t id) {
   return s;
 }
 
-// A hash set of n keys of len bytes made by key(i, buf). `concat`: the key is nft's
-// inet_proto . inet_service (its type and user data), else ipv4_addr.
-static void hashSet(const char* name, uint32_t id, int concat, int n, uint32_t len,
-                    void (*key)(int, uint8_t*)) {
+// How a set is built. The ruleset ours installs uses hash sets (kHash); kRbtree and kPipapo
+// exist to measure that choice: the same lists as an interval set (`type inet_service` or
+// `ipv4_addr`, flags interval: the kernel's rbtree) or, for the ports, as a concatenation with
+// flags interval (pipapo). Their tables differ from ours by the set type only.
+enum Kind { kHash, kRbtree, kPipapo };
+
+// Adds one big-endian to a key of len bytes.
+static void increment(uint8_t* k, uint32_t len) {
+  for (uint32_t i = len; i-- > 0;)
+    if (++k[i] != 0) return;
+}
+
+static void portKey(int i, uint8_t* k) {  // tcp . 20000 + 3i, each field in a 32-bit register
+  uint16_t p = (uint16_t)(20000 + 3 * i);
+  k[0] = IPPROTO_TCP;
+  k[4] = (uint8_t)(p >> 8);
+  k[5] = (uint8_t)p;
+}
+static void ipKey(int i, uint8_t* k) {
+  k[0] = 10;
+  k[1] = 200;
+  k[2] = (uint8_t)(i / 120);
+  k[3] = (uint8_t)(2 * (i % 120) + 1);
+}
+
+static void addElement(struct nftnl_set* chunk, const uint8_t* key, const uint8_t* keyEnd,
+                       uint32_t len, int intervalEnd) {
+  struct nftnl_set_elem* e = nftnl_set_elem_alloc();
+  nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
+  if (keyEnd) nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, keyEnd, len);
+  if (intervalEnd) nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+  nftnl_set_elem_add(chunk, e);
+}
+
+// The set `name` of n ports (ports = 1) or IPv4 addresses, built as `kind` says.
+static void addSet(const char* name, uint32_t id, int ports, enum Kind kind, int n) {
+  const int concat = ports && kind != kRbtree;
+  const uint32_t len = concat ? 8 : ports ? 2 : 4;
   struct nftnl_set* s = setRef(name, id);
   struct nftnl_udata_buf* ud = nftnl_udata_buf_alloc(256);
-  nftnl_set_set_u32(s, NFTNL_SET_FLAGS, 0);
-  nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, concat ? (12 << 6) | 13 : 7);
+  uint32_t flags = kind == kHash ? 0 : NFT_SET_INTERVAL;
+  if (kind == kPipapo) flags |= NFT_SET_CONCAT;
+  nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+  nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, concat ? (12 << 6) | 13 : ports ? 13 : 7);
   nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
+  if (kind == kHash) nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, (uint32_t)n);  // `size N`
   if (concat) {
+    if (kind == kPipapo) {
+      uint8_t fields[] = {1, 2};  // inet_proto, inet_service
+      nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, 2);
+    }
     nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 0);
     struct nftnl_udata* typeOf = nftnl_udata_nest_start(ud, NFTNL_UDATA_SET_KEY_TYPEOF);
     nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_TYPEOF_EXPR, 13);  // EXPR_CONCAT
@@ -232,31 +283,35 @@ static void hashSet(const char* name, uint32_t id, int concat, int n, uint32_t l
   nftnl_set_free(s);
   for (int first = 0; first < n; first += PER_MESSAGE) {
     struct nftnl_set* chunk = setRef(name, id);
+    if (kind == kRbtree && first == 0) {  // the rbtree encoding: an interval end at zero first
+      uint8_t zero[8] = {0};
+      addElement(chunk, zero, NULL, len, 1);
+    }
     for (int i = first; i < n && i < first + PER_MESSAGE; ++i) {
       uint8_t k[8] = {0};
-      key(i, k);
-      struct nftnl_set_elem* e = nftnl_set_elem_alloc();
-      nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, k, len);
-      nftnl_set_elem_add(chunk, e);
+      if (ports) {
+        portKey(i, k);
+        if (!concat) memmove(k, k + 4, 2);  // the port alone
+      } else {
+        ipKey(i, k);
+      }
+      if (kind == kHash) {
+        addElement(chunk, k, NULL, len, 0);
+      } else if (kind == kPipapo) {
+        addElement(chunk, k, k, len, 0);
+      } else {  // a start element, and an interval end at the next key
+        addElement(chunk, k, NULL, len, 0);
+        memset(k + len, 0, sizeof k - len);
+        increment(k, len);
+        addElement(chunk, k, NULL, len, 1);
+      }
     }
     put(NFT_MSG_NEWSETELEM, NLM_F_CREATE, fillElems, chunk);
     nftnl_set_free(chunk);
   }
 }
-static void portKey(int i, uint8_t* k) {  // tcp . 20000 + 3i, each field in a 32-bit register
-  uint16_t p = (uint16_t)(20000 + 3 * i);
-  k[0] = IPPROTO_TCP;
-  k[4] = (uint8_t)(p >> 8);
-  k[5] = (uint8_t)p;
-}
-static void ipKey(int i, uint8_t* k) {
-  k[0] = 10;
-  k[1] = 200;
-  k[2] = (uint8_t)(i / 120);
-  k[3] = (uint8_t)(2 * (i % 120) + 1);
-}
 
-static void ruleset(int ports, int ips) {
+static void ruleset(int ports, int ips, enum Kind kind) {
   struct nftnl_table* t = nftnl_table_alloc();
   nftnl_table_set_str(t, NFTNL_TABLE_NAME, TABLE);
   nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
@@ -264,8 +319,8 @@ static void ruleset(int ports, int ips) {
   put(NFT_MSG_NEWTABLE, NLM_F_CREATE, fillTable, t);
   nftnl_table_free(t);
   const uint32_t ipsId = 1, portsId = ips > 0 ? 2 : 1;  // numbered in creation order
-  if (ips > 0) hashSet(IPS_SET, ipsId, 0, ips, 4, ipKey);
-  if (ports > 0) hashSet(PORTS_SET, portsId, 1, ports, 8, portKey);
+  if (ips > 0) addSet(IPS_SET, ipsId, 0, kind == kHash ? kHash : kRbtree, ips);
+  if (ports > 0) addSet(PORTS_SET, portsId, 1, kind, ports);
   chain("raw_prerouting", "filter", NF_INET_PRE_ROUTING, -300);
   chain("raw_output", "filter", NF_INET_LOCAL_OUT, -300);
   chain("nat_prerouting", "nat", NF_INET_PRE_ROUTING, -100);
@@ -314,7 +369,13 @@ static void ruleset(int ports, int ips) {
   const char* out = "KUMA_MESH_OUTBOUND";
   if (ports > 0) {
     begin(out);
-    meta(NFT_META_L4PROTO), payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+    if (kind == kRbtree) {
+      l4(IPPROTO_TCP), payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+    } else {
+      meta(NFT_META_L4PROTO);
+      if (kind == kPipapo) byteorderProto();
+      payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+    }
     lookup(PORTS_SET, portsId), verdict(NFT_RETURN, NULL), end("outbound/exclude-ports");
   }
   begin(out);
@@ -352,6 +413,8 @@ static void ruleset(int ports, int ips) {
 int main(int argc, char** argv) {
   int ports = argc > 1 ? atoi(argv[1]) : 0;
   int ips = argc > 2 ? atoi(argv[2]) : 0;
+  const char* how = argc > 3 ? argv[3] : "hash";
+  enum Kind kind = !strcmp(how, "rbtree") ? kRbtree : !strcmp(how, "pipapo") ? kPipapo : kHash;
   int n = ports + ips;
   // Room for the whole batch (about 45 bytes per set element, a few KiB of rules) plus the one
   // message libmnl lets overflow the limit.
@@ -362,7 +425,7 @@ int main(int argc, char** argv) {
   seq = 1;
   nftnl_batch_begin(mnl_nlmsg_batch_current(batch), seq++);
   mnl_nlmsg_batch_next(batch);
-  ruleset(ports, ips);
+  ruleset(ports, ips, kind);
   // The ACK of the last object message tells that the whole batch was applied.
   lastObject->nlmsg_flags |= NLM_F_ACK;
   uint32_t lastSeq = lastObject->nlmsg_seq;

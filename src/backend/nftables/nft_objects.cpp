@@ -454,6 +454,10 @@ Result<SetObject> buildSet(const std::string& table, const NftSet& plan, uint32_
   nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
   nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, keyType);
   nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, keyLen);
+  // A hash set's declared size: the kernel picks its fixed-size hash table (see nft_plan.h).
+  if (!plan.interval) {
+    nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, static_cast<uint32_t>(plan.size()));
+  }
 
   UdataBuf ud;
   if (!ud.buf) return Error::runtime("out of memory building nftables set " + plan.name);
