@@ -451,6 +451,47 @@ INSTANTIATE_TEST_SUITE_P(Strategies, NftRejectedReplace,
                                            ReplaceStrategy::kDeleteTable),
                          strategyName);
 
+// Hash sets (single ports as protocol . port, host addresses) read back element by element: a
+// removed and an added element are both reported, in nft's spelling.
+TEST(NftVerify, ReportsChangedHashSetElements) {
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
+  ASSERT_TRUE(ns);
+  auto plan = planOf(nftScenario("hash-sets"));
+  KT_ASSERT_OK(installIn(*ns, plan));
+  auto diffs = verifyIn(*ns, plan);
+  KT_ASSERT_OK(diffs);
+  EXPECT_TRUE(diffs->empty()) << join(*diffs);
+
+  KT_ASSERT_OK(ns->check("nft", {"delete", "element", "inet", "kuma_mesh",
+                                 "inbound_exclude_ports_dport", "{", "tcp", ".", "9901", "}"}));
+  // A hash set holds at most its declared size: make room before adding.
+  KT_ASSERT_OK(ns->check("nft", {"delete", "element", "inet", "kuma_mesh",
+                                 "output_exclude_ips_daddr4", "{", "172.16.5.6", "}"}));
+  KT_ASSERT_OK(ns->check("nft", {"add", "element", "inet", "kuma_mesh", "output_exclude_ips_daddr4",
+                                 "{", "172.16.5.9", "}"}));
+  diffs = verifyIn(*ns, plan);
+  KT_ASSERT_OK(diffs);
+  EXPECT_TRUE(hasLine(*diffs, "- missing: set inbound_exclude_ports_dport element tcp . 9901", ""))
+      << join(*diffs);
+  EXPECT_TRUE(hasLine(*diffs, "- missing: set output_exclude_ips_daddr4 element 172.16.5.6", ""))
+      << join(*diffs);
+  EXPECT_TRUE(hasLine(*diffs, "+ unexpected: set output_exclude_ips_daddr4 element 172.16.5.9", ""))
+      << join(*diffs);
+  EXPECT_EQ(diffs->size(), 3u) << join(*diffs);
+
+  // A re-install repairs it; uninstall removes the whole table.
+  auto again = installIn(*ns, plan);
+  KT_ASSERT_OK(again);
+  EXPECT_FALSE(again->unchanged);
+  diffs = verifyIn(*ns, plan);
+  KT_ASSERT_OK(diffs);
+  EXPECT_TRUE(diffs->empty()) << join(*diffs);
+  auto removed = removeIn(*ns);
+  KT_ASSERT_OK(removed);
+  EXPECT_TRUE(*removed);
+}
+
 // --- large exclusion lists ----------------------------------------------------------------
 
 TEST(NftLarge, FiveThousandExcludedPortsAndAddresses) {
