@@ -2,7 +2,7 @@
 # Benchmark of kuma-tproxy: start-up, rule apply, large lists and the data path. Not a test: it
 # prints tables, it asserts nothing. Run as root on an otherwise idle machine:
 #
-#   sudo scripts/bench.sh            # about 3-4 minutes with the defaults
+#   sudo scripts/bench.sh            # about 4-5 minutes with the defaults
 #
 # Part A, rule-apply latency (tests/bench/apply_timer.h): every sample gets a fresh network
 # namespace shaped like a pod (lo, eth0 with 10.0.0.1/24 and fd00::1/64; not timed), then
