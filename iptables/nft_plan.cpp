@@ -42,6 +42,10 @@ std::string slug(const std::string& tag) {
   return out.empty() ? "rule" : out;
 }
 
+bool hasRange(const std::vector<PortRange>& ports) {
+  return std::any_of(ports.begin(), ports.end(), [](const PortRange& p) { return !p.single(); });
+}
+
 // Two adjacent rules that differ only in the transport protocol and match destination ports
 // are one `meta l4proto . th dport` lookup. Negated port lists do not merge: "not in A and not
 // in B" is not "not in A x B".
@@ -122,11 +126,13 @@ class Lowering {
     if (!mergedProtos.empty()) {
       NftSet set;
       set.key = NftSetKey::kProtoService;
+      set.interval = hasRange(r.dport->ports);
       for (L4 p : mergedProtos)
         for (const auto& pr : r.dport->ports)
           set.protoPorts.push_back(ProtoPorts{p, pr});
       std::sort(set.protoPorts.begin(), set.protoPorts.end());
-      st.push_back(nft::ProtoPortLookup{addSet(std::move(set), r.tag, "l4dport"), false});
+      bool interval = set.interval;
+      st.push_back(nft::ProtoPortLookup{addSet(std::move(set), r.tag, "l4dport"), false, interval});
     } else if (r.proto) {
       if (r.sport) addPorts(nr, *r.proto, *r.sport, true);
       if (r.dport) addPorts(nr, *r.proto, *r.dport, false);
@@ -148,6 +154,8 @@ class Lowering {
     } else {
       NftSet set;
       set.key = f == Family::kV4 ? NftSetKey::kIpv4Addr : NftSetKey::kIpv6Addr;
+      set.interval =
+          std::any_of(cidrs.begin(), cidrs.end(), [](const Cidr& c) { return !c.isHost(); });
       set.cidrs = cidrs;
       std::string field = std::string(source ? "saddr" : "daddr") + (f == Family::kV4 ? "4" : "6");
       a.value = addSet(std::move(set), nr.tag, field);
@@ -159,6 +167,17 @@ class Lowering {
     nft::PortMatch p{proto, source, {}, m.negate};
     if (m.ports.size() == 1) {
       p.value = m.ports.front();
+    } else if (!source && !m.negate && !hasRange(m.ports)) {
+      // Single destination ports: a hash set keyed by protocol . port. (Negated, it would
+      // also match every other protocol, hence only for positive matches.)
+      NftSet set;
+      set.key = NftSetKey::kProtoService;
+      set.interval = false;
+      set.protoPorts.reserve(m.ports.size());
+      for (const auto& pr : m.ports)
+        set.protoPorts.push_back(ProtoPorts{proto, pr});
+      nr.statements.push_back(nft::ProtoPortLookup{addSet(std::move(set), nr.tag, "dport")});
+      return;
     } else {
       NftSet set;
       set.key = NftSetKey::kInetService;

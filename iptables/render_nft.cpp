@@ -122,7 +122,11 @@ void appendElements(std::string& out, const std::vector<T>& elems) {
 void renderSet(std::string& out, const NftSet& s) {
   out += "\tset " + s.name + " {\n";
   out += std::string("\t\ttype ") + setKeyText(s.key) + "\n";
-  out += "\t\tflags interval\n";
+  if (s.interval) {
+    out += "\t\tflags interval\n";
+  } else {
+    out += "\t\tsize " + std::to_string(s.size()) + "\n";
+  }
   if (!s.ports.empty()) appendElements(out, s.ports);
   if (!s.cidrs.empty()) appendElements(out, s.cidrs);
   if (!s.protoPorts.empty()) appendElements(out, s.protoPorts);

@@ -2,7 +2,7 @@
 # Benchmark of kuma-tproxy: start-up, rule apply, large lists and the data path. Not a test: it
 # prints tables, it asserts nothing. Run as root on an otherwise idle machine:
 #
-#   sudo scripts/bench.sh            # about 3-4 minutes with the defaults
+#   sudo scripts/bench.sh            # about 4-5 minutes with the defaults
 #
 # Part A, rule-apply latency (tests/bench/apply_timer.h): every sample gets a fresh network
 # namespace shaped like a pod (lo, eth0 with 10.0.0.1/24 and fd00::1/64; not timed), then
@@ -11,6 +11,15 @@
 #   floor        a bare process start + setns (/bin/true)
 #   tproxy_start `kuma-tproxy version`: what starting the product binary costs by itself
 #   tproxy_nft   kuma-tproxy install --backend nftables      (the product, native netlink batch)
+#   nft_ref      kt-nft-ref (tests/bench/nft_reference.c): the same nftables ruleset written out
+#                by hand with libnftnl and sent as one batch, nothing else: the least a program
+#                can do. Only for the default BASE_FLAGS, and only when its table is checked equal
+#                to ours first (nft list of both, set elements in one order)
+#   nft_base     (scaling tables only) kuma-tproxy install --backend nftables of the base config,
+#                so that the larger config's cost is a paired ratio to the default install
+#   nft_ref_rbtree, nft_ref_pipapo  (scaling tables only) kt-nft-ref with the lists as interval
+#                sets (rbtree), or the ports as an interval concatenation (pipapo; addresses
+#                rbtree): what the hash sets of our ruleset save, in the x nft_ref column
 #   tproxy_ipt   kuma-tproxy install --backend iptables      (the product, *-restore per family)
 #   restore      iptables-nft-restore + ip6tables-nft-restore of the same rules (what Kuma does)
 #   nft_f        nft -f of the same rules
@@ -21,13 +30,16 @@
 #                pod's entry and its sk_lookup program
 # The "same rules" come from `kuma-tproxy install --dry-run` of each backend. Tables give median,
 # p90, min-max and paired ratios (median over rounds of the per-round ratio) to floor, to
-# restore and to tproxy_nft; the base config first, then with N excluded outbound ports and N
-# excluded outbound IPs for each N in $NS. Last, the performance targets, each with its measured value
-# and whether it holds here (tests/bench/targets.h):
-#   nftables install / floor <= 2       (x floor of tproxy_nft, base config)
-#   restore pair / nftables install >= 3 (x tproxy_nft of restore, base config)
-#   iptables install / restore pair <= 1.3 (x restore of tproxy_ipt, base config)
-#   nftables install with 5000 excluded ports and 5000 excluded IPs < 10 ms (median)
+# restore, to tproxy_nft and to nft_ref; the base config first, then with N excluded outbound
+# ports for each N in $PORTS_NS (group pN), then with N excluded outbound ports and N excluded
+# outbound IPs for each N in $NS (group nN). Last, the performance targets, each with its
+# measured paired ratio and whether it holds here (defaultTargets() in tests/bench/targets.cpp):
+#   nftables install / minimal batch program <= 1.3     (base, and p5000)
+#   restore pair / nftables install >= 3                (base)
+#   nftables install 5000 + 5000 / default install <= 8 (n5000, nft_base)
+#   version / floor <= 1.5                              (base)
+#   eBPF first pod <= 10 ms, further pod <= 3 ms        (base, medians)
+#   iptables install / restore pair <= 1.3              (base)
 #
 # Part B, data path (IPv4): new connections per second (tests/bench/conn_bench.h, 64 B each way,
 # one client, one single-threaded server) and bulk throughput (iperf3, one stream) per row, rows
@@ -43,7 +55,7 @@
 # More apply methods (e.g. an eBPF install) go into extra_apply_methods.
 #
 # Environment knobs: REPS (part A base rounds, 25), SREPS (scaling rounds, 15), NS ("10 1000
-# 5000"), EXCL_VIA (flags or file, see exclusion_flags), SETTLE_MS (30), BASE_FLAGS (install
+# 5000"), PORTS_NS ("5000"), EXCL_VIA (flags or file, see exclusion_flags), SETTLE_MS (30), BASE_FLAGS (install
 # flags of the base config), CONN_REPS (7), CONN_COUNT (20000), IPERF_REPS (5), IPERF_T
 # (seconds per iperf3 run, 3), SKIP_APPLY=1, SKIP_DATAPATH=1, ROWS, BUILD_DIR (build), JOBS,
 # KUMA_SKIP_DEPS=1, OUT (raw samples TSV; default a temporary file, removed).
@@ -59,9 +71,11 @@ fi
 REPS=${REPS:-25}
 SREPS=${SREPS:-15}
 NS=${NS:-"10 1000 5000"}
+PORTS_NS=${PORTS_NS:-5000}
 SETTLE_MS=${SETTLE_MS:-30}
 # What a Kubernetes pod gets from a default control plane (kuma.md 2.6), with the uid explicit.
-BASE_FLAGS=${BASE_FLAGS:-"--kuma-dp-user=5678 --redirect-all-dns-traffic --exclude-inbound-ports=9001"}
+DEFAULT_BASE_FLAGS="--kuma-dp-user=5678 --redirect-all-dns-traffic --exclude-inbound-ports=9001"
+BASE_FLAGS=${BASE_FLAGS:-$DEFAULT_BASE_FLAGS}
 CONN_REPS=${CONN_REPS:-7}
 CONN_COUNT=${CONN_COUNT:-20000}
 IPERF_REPS=${IPERF_REPS:-5}
@@ -73,6 +87,7 @@ JOBS=${JOBS:-$(nproc)}
 TPROXY=$(realpath -m "$BUILD_DIR/src/kuma-tproxy")
 TOOL=$(realpath -m "$BUILD_DIR/tests/e2e/kt-e2e")
 BENCH=$(realpath -m "$BUILD_DIR/tests/bench/kt-bench")
+NFT_REF=$(realpath -m "$BUILD_DIR/tests/bench/kt-nft-ref")
 
 WORK=$(mktemp -d "/tmp/ktbench-$$-XXXXXX")
 OUT=${OUT:-$WORK/samples.tsv}
@@ -117,7 +132,7 @@ log() { echo "bench.sh: $*" >&2; }
 scripts/install-deps.sh
 # shellcheck source=scripts/lib/build.sh
 source scripts/lib/build.sh
-build_targets bench.sh kuma-tproxy kt-e2e kt-bench
+build_targets bench.sh kuma-tproxy kt-e2e kt-bench kt-nft-ref
 
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 if [[ -z $CG2 ]]; then
@@ -155,28 +170,61 @@ new_ns() {  # $1 = name suffix; prints the namespace path
 # default) passes them as two flag values, as Kuma's injector passes them to kuma-init; a value
 # over one command-line argument's 128 KiB (N above about 9000) goes through a config file
 # instead. EXCL_VIA=file always uses a config file (YAML flow sequences: ConfigMap mode).
-# N <= 15000.
-exclusion_flags() {  # $1 = N; prints the extra install flags
-  local n=$1 i ports=() ips=() file=$WORK/exclusions-$1.yaml
-  ((n == 0)) && return 0
-  for ((i = 0; i < n; i++)); do
-    ports+=($((20000 + 3 * i)))
-    ips+=("10.200.$((i / 120)).$((2 * (i % 120) + 1))")
-  done
+# N <= 15000. tests/bench/nft_reference.c makes the same lists.
+exclusion_flags() {  # $1 = number of ports, $2 = number of IPs; prints the extra install flags
+  local np=$1 ni=$2 i ports=() ips=() file=$WORK/exclusions-$1-$2.yaml
+  ((np + ni == 0)) && return 0
+  for ((i = 0; i < np; i++)); do ports+=($((20000 + 3 * i))); done
+  for ((i = 0; i < ni; i++)); do ips+=("10.200.$((i / 120)).$((2 * (i % 120) + 1))"); done
   local IFS=,
-  if [[ ${EXCL_VIA:-flags} == flags ]] && ((${#ips[*]} * 14 < 120000)); then
-    echo "--exclude-outbound-ports=${ports[*]} --exclude-outbound-ips=${ips[*]}"
+  if [[ ${EXCL_VIA:-flags} == flags ]] && ((ni * 14 < 120000)); then
+    local out=()
+    ((np > 0)) && out+=("--exclude-outbound-ports=${ports[*]}")
+    ((ni > 0)) && out+=("--exclude-outbound-ips=${ips[*]}")
+    local IFS=' '
+    echo "${out[*]}"
     return 0
   fi
-  printf 'redirect:\n  outbound:\n    excludePorts: [%s]\n    excludePortsForIPs: [%s]\n' \
-    "${ports[*]}" "${ips[*]}" >"$file"
+  {
+    printf 'redirect:\n  outbound:\n'
+    ((np > 0)) && printf '    excludePorts: [%s]\n' "${ports[*]}"
+    ((ni > 0)) && printf '    excludePortsForIPs: [%s]\n' "${ips[*]}"
+  } >"$file"
   echo "--config-file=$file"
+}
+
+# Whether kt-nft-ref with $2 ports and $3 IPs installs exactly the table `kuma-tproxy install
+# --backend nftables $1` installs: `nft --debug=netlink list` (the bytecode) of both, compared
+# with rule handles dropped and each set's elements in one order (a hash set lists them in the
+# order of its random seed). Prints the difference on stderr when they differ.
+same_as_reference() {  # $1 = flags, $2 = ports, $3 = IPs
+  local ours theirs rc=0
+  ours=$(new_ns "ref-ours-$RANDOM")
+  theirs=$(new_ns "ref-theirs-$RANDOM")
+  # shellcheck disable=SC2086 # flags are words on purpose
+  "$TPROXY" install --backend=nftables $1 --netns "$ours" >/dev/null 2>&1 || rc=1
+  ((rc != 0)) || ip netns exec "$(basename "$theirs")" "$NFT_REF" "$2" "$3" || rc=1
+  if ((rc == 0)); then
+    diff <(listed_table "$ours") <(listed_table "$theirs") >&2 || rc=1
+  fi
+  ip netns delete "$(basename "$ours")"
+  ip netns delete "$(basename "$theirs")"
+  return "$rc"
+}
+
+listed_table() {  # $1 = namespace path: the bytecode listing, handles dropped, elements sorted
+  ip netns exec "$(basename "$1")" nft --debug=netlink list table inet kuma_mesh |
+    sed -E 's/^(inet kuma_mesh [A-Za-z_]+)( [0-9]+)+$/\1/' |
+    awk '/^\telement / { if (!sorting) fflush(); sorting = 1; print | "sort"; next }
+         { if (sorting) close("sort"); sorting = 0; print }'
 }
 
 # Writes the dry-run artifacts for `flags` into $2 (v4, v6, nft) and prints the methods file.
 # Fails (with kuma-tproxy's message on stderr) when kuma-tproxy rejects the configuration.
-make_methods() {  # $1 = flags, $2 = directory
-  local flags=$1 dir=$2 dry rc=0
+# $3 / $4: the number of excluded ports / IPs `flags` holds beyond BASE_FLAGS (for nft_ref and
+# nft_base).
+make_methods() {  # $1 = flags, $2 = directory, $3 = ports, $4 = IPs
+  local flags=$1 dir=$2 np=${3:-0} ni=${4:-0} dry rc=0
   mkdir -p "$dir"
   dry=$(new_ns "dry-$RANDOM")
   # shellcheck disable=SC2086 # flags are words on purpose
@@ -215,6 +263,23 @@ run ip6tables-nft-restore --noflush < $dir/v6
 method nft_f nft -f
 run nft -f $dir/nft
 EOF
+  if [[ $BASE_FLAGS != "$DEFAULT_BASE_FLAGS" ]]; then
+    log "no nft_ref row: kt-nft-ref writes the default BASE_FLAGS' ruleset only"
+  elif same_as_reference "$flags" "$np" "$ni"; then
+    printf 'method nft_ref minimal libnftnl batch program, same ruleset\nrun %s %d %d\n' \
+      "$NFT_REF" "$np" "$ni"
+  else
+    log "no nft_ref row: kt-nft-ref's table differs from ours (above): fix nft_reference.c"
+  fi
+  if ((np + ni > 0)); then
+    printf 'method nft_base kuma-tproxy install --backend nftables, base config\n'
+    printf 'run %s install --backend=nftables %s\n' "$TPROXY" "$BASE_FLAGS"
+    # The set type choice, measured: the same program with interval sets instead of hash sets.
+    printf 'method nft_ref_rbtree the same program, lists as interval sets (rbtree)\n'
+    printf 'run %s %d %d rbtree\n' "$NFT_REF" "$np" "$ni"
+    printf 'method nft_ref_pipapo the same, ports as an interval concatenation (pipapo)\n'
+    printf 'run %s %d %d pipapo\n' "$NFT_REF" "$np" "$ni"
+  fi
   extra_apply_methods "$flags" "$dir"
 }
 
@@ -229,9 +294,9 @@ run $TPROXY install --backend=ebpf $1 $EBPF_FLAGS
 EOF
 }
 
-apply_table() {  # $1 = group, $2 = title, $3 = flags, $4 = rounds
+apply_table() {  # $1 = group, $2 = title, $3 = flags, $4 = rounds, $5 = ports, $6 = IPs
   local dir=$WORK/$1 errors
-  if ! errors=$(make_methods "$3" "$dir" 2>&1 >"$WORK/$1.methods"); then
+  if ! errors=$(make_methods "$3" "$dir" "${5:-0}" "${6:-0}" 2>&1 >"$WORK/$1.methods"); then
     echo "== $2 =="
     echo "not measured: kuma-tproxy rejects this configuration:"
     while IFS= read -r line; do echo "  $line"; done <<<"$errors"
@@ -240,7 +305,7 @@ apply_table() {  # $1 = group, $2 = title, $3 = flags, $4 = rounds
   fi
   "$BENCH" apply --methods "$WORK/$1.methods" --setup "$WORK/setup" --reps "$4" \
     --settle-ms "$SETTLE_MS" --title "$2" --baseline floor --baseline restore \
-    --baseline tproxy_nft --raw "$OUT" --group "$1" --ns-prefix "$PREFIX-$1"
+    --baseline tproxy_nft --baseline nft_ref --raw "$OUT" --group "$1" --ns-prefix "$PREFIX-$1"
   echo
 }
 
@@ -249,18 +314,17 @@ if [[ ${SKIP_APPLY:-0} != 1 ]]; then
   echo "base config: $BASE_FLAGS"
   echo
   apply_table base "base config, $REPS rounds" "$BASE_FLAGS" "$REPS"
+  for n in $PORTS_NS; do
+    apply_table "p$n" "base config + $n excluded outbound ports, $SREPS rounds" \
+      "$BASE_FLAGS $(exclusion_flags "$n" 0)" "$SREPS" "$n" 0
+  done
   for n in $NS; do
     apply_table "n$n" "base config + $n excluded outbound ports and $n excluded outbound IPs, $SREPS rounds" \
-      "$BASE_FLAGS $(exclusion_flags "$n")" "$SREPS"
+      "$BASE_FLAGS $(exclusion_flags "$n" "$n")" "$SREPS" "$n" "$n"
   done
   if [[ -s $OUT ]]; then
-    "$BENCH" targets --input "$OUT" \
-      --target "base tproxy_nft / floor <= 2" \
-      --target "base restore / tproxy_nft >= 3" \
-      --target "base tproxy_ipt / restore <= 1.3" \
-      --target "n5000 tproxy_nft < 10" \
-      --label "tproxy_nft=nftables install" --label "tproxy_ipt=iptables install" \
-      --label "restore=restore pair" --label "floor=floor"
+    echo "load average at the end of part A: $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$BENCH" targets --input "$OUT"
     echo
   fi
 fi

@@ -137,10 +137,9 @@ int main(int argc, char** argv) {
   auto* targetsCmd =
       app.add_subcommand("targets", "whether performance targets hold on a TSV of samples");
   targetsCmd->add_option("--input", input)->required();
-  targetsCmd
-      ->add_option("--target", targetSpecs,
-                   "GROUP METHOD [/ BASELINE] <=|<|>= LIMIT (repeatable; see targets.h)")
-      ->required();
+  targetsCmd->add_option("--target", targetSpecs,
+                         "GROUP METHOD [/ BASELINE] <=|<|>= LIMIT (repeatable; default: "
+                         "defaultTargets() in targets.h)");
   for (auto* sub : {apply, summarizeCmd, targetsCmd})
     sub->add_option("--label", labels, "NAME=display text (repeatable)");
 
@@ -202,12 +201,15 @@ int main(int argc, char** argv) {
     auto groups = readAllSamples(input);
     if (!groups) return fail(groups.error());
     std::vector<kt::bench::TargetResult> results;
+    if (targetSpecs.empty()) targetSpecs = kt::bench::defaultTargets();
     for (const auto& spec : targetSpecs) {
       auto t = kt::bench::parseTarget(spec);
       if (!t) return fail(t.error());
       results.push_back(kt::bench::evaluate(*t, *groups));
     }
-    std::printf("%s", kt::bench::formatTargets(results, parseLabels(labels)).c_str());
+    auto labelMap = parseLabels(labels);
+    labelMap.insert(kt::bench::defaultLabels().begin(), kt::bench::defaultLabels().end());
+    std::printf("%s", kt::bench::formatTargets(results, labelMap).c_str());
     return 0;
   }
   auto samples = readSamples(input, group);

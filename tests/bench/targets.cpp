@@ -28,6 +28,35 @@ std::string fixed(double v, int digits) {
 
 }  // namespace
 
+const std::vector<std::string>& defaultTargets() {
+  static const std::vector<std::string> kTargets = {
+      "base tproxy_nft / nft_ref <= 1.3",   // nftables install vs the minimal batch program
+      "base restore / tproxy_nft >= 3",     // Kuma's restore pair vs our nftables install
+      "p5000 tproxy_nft / nft_ref <= 1.3",  // 5000 ports, the same set type in both
+      "n5000 tproxy_nft / nft_base <= 8",   // 5000 ports + 5000 IPs vs our default install
+      "base tproxy_start / floor <= 1.5",   // `kuma-tproxy version` vs a bare process start
+      "base ebpf_first <= 10",              // eBPF, first pod on the node (ms)
+      "base ebpf_pod <= 3",                 // eBPF, a further pod (ms)
+      "base tproxy_ipt / restore <= 1.3",   // iptables backend vs the bare restore pair
+  };
+  return kTargets;
+}
+
+const std::map<std::string, std::string>& defaultLabels() {
+  static const std::map<std::string, std::string> kLabels = {
+      {"floor", "floor"},
+      {"tproxy_start", "version"},
+      {"tproxy_nft", "nftables install"},
+      {"nft_ref", "minimal batch program"},
+      {"nft_base", "nftables install, base config"},
+      {"tproxy_ipt", "iptables install"},
+      {"restore", "restore pair"},
+      {"ebpf_first", "eBPF first pod"},
+      {"ebpf_pod", "eBPF further pod"},
+  };
+  return kLabels;
+}
+
 Result<Target> parseTarget(std::string_view spec) {
   auto words = splitList(spec, ' ');
   auto bad = [&] {

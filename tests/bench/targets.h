@@ -1,6 +1,6 @@
-// Performance targets checked against benchmark samples (the nftables install within 2x of a
-// bare process start, ...). A target is a median (ms) or a paired ratio of two methods of one
-// group, compared with a limit. Reported, never asserted: bench.sh prints
+// Performance targets checked against benchmark samples (the nftables install within 1.3x of
+// a minimal program sending the same batch, ...). A target is a median (ms) or a paired ratio of
+// two methods of one group, compared with a limit. Reported, never asserted: bench.sh prints
 // whether each target holds on the machine it ran on.
 #pragma once
 
@@ -22,6 +22,17 @@ struct Target {
   Op op = Op::kAtMost;
   double limit = 0;
 };
+
+// The targets `kt-bench targets` checks when none are given, as parseTarget() specs over the
+// groups and methods of scripts/bench.sh: base = the base config; p5000 = with 5000 excluded
+// outbound ports; n5000 = with 5000 excluded outbound ports and 5000 excluded outbound IPv4
+// addresses. nft_ref is kt-nft-ref (nft_reference.c), the least a program can do to install
+// the same nftables ruleset; nft_base is our nftables install of the base config, timed in the
+// same rounds as the larger one.
+const std::vector<std::string>& defaultTargets();
+
+// Display names of bench.sh's methods for the target lines.
+const std::map<std::string, std::string>& defaultLabels();
 
 // "GROUP METHOD [/ BASELINE] OP LIMIT", OP one of <= < >=, e.g. "base tproxy_nft / floor <= 2"
 // or "n5000 tproxy_nft < 10". kConfig error naming the spec when malformed.

@@ -53,5 +53,17 @@ TEST(Targets, EvaluatesPairedRatiosAndMedians) {
   EXPECT_NE(text.find("not measured"), std::string::npos) << text;
 }
 
+TEST(Targets, DefaultTableParsesAndNamesEveryMethod) {
+  ASSERT_FALSE(defaultTargets().empty());
+  for (const auto& spec : defaultTargets()) {
+    auto t = parseTarget(spec);
+    ASSERT_TRUE(t.ok()) << spec << ": " << t.error().message();
+    EXPECT_TRUE(defaultLabels().count(t->method)) << spec;
+    if (!t->baseline.empty()) {
+      EXPECT_TRUE(defaultLabels().count(t->baseline)) << spec;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kt::bench

@@ -4,6 +4,7 @@
 // exclusion lists.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -45,19 +46,69 @@ Result<bool> removeIn(const ScratchNetns& ns) {
   return backend::nftables::removeTable(rules::kNftTable);
 }
 
+// A hash set lists its elements in hash order, and every set gets its own random hash seed:
+// two namespaces holding the same set list the same elements in different orders. These put
+// the elements of each set in one order.
+std::string sortedElementLists(const std::string& text) {
+  static const std::regex kList("elements = \\{([^}]*)\\}");
+  std::string out;
+  auto it = std::sregex_iterator(text.begin(), text.end(), kList);
+  size_t done = 0;
+  for (; it != std::sregex_iterator(); ++it) {
+    const auto& m = *it;
+    out.append(text, done, m.position(0) - done);
+    std::vector<std::string> items;
+    std::stringstream in(m.str(1));
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      auto first = item.find_first_not_of(" \t\n");
+      auto last = item.find_last_not_of(" \t\n");
+      if (first != std::string::npos) items.push_back(item.substr(first, last - first + 1));
+    }
+    std::sort(items.begin(), items.end());
+    out += "elements = {";
+    for (size_t i = 0; i < items.size(); ++i)
+      out += (i ? ", " : " ") + items[i];
+    out += " }";
+    done = m.position(0) + m.length(0);
+  }
+  out.append(text, done, std::string::npos);
+  return out;
+}
+
+std::string sortedElementLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    lines.push_back(line);
+  std::string out;
+  for (size_t i = 0; i < lines.size();) {
+    size_t j = i;
+    while (j < lines.size() && lines[j].rfind("\telement ", 0) == 0)
+      ++j;
+    std::sort(lines.begin() + static_cast<long>(i), lines.begin() + static_cast<long>(j));
+    for (size_t k = i; k < std::max(j, i + 1); ++k)
+      out += lines[k] + "\n";
+    i = std::max(j, i + 1);
+  }
+  return out;
+}
+
 std::string listTable(const ScratchNetns& ns) {
   auto out = ns.check("nft", {"list", "table", "inet", "kuma_mesh"});
   EXPECT_TRUE(out.ok()) << out.error().message();
-  return out.ok() ? *out : "";
+  return out.ok() ? sortedElementLists(*out) : "";
 }
 
-// The kernel's bytecode as nft prints it, without rule handles and positions (the only
-// things that legitimately differ between two namespaces).
+// The kernel's bytecode as nft prints it, without rule handles and positions and with each
+// set's elements in one order (the only things that legitimately differ between two
+// namespaces).
 std::string listBytecode(const ScratchNetns& ns) {
   auto out = ns.check("nft", {"--debug=netlink", "list", "table", "inet", "kuma_mesh"});
   EXPECT_TRUE(out.ok()) << out.error().message();
   static const std::regex kHeader("^(inet kuma_mesh [A-Za-z_]+)( [0-9]+)+$", std::regex::multiline);
-  return out.ok() ? std::regex_replace(*out, kHeader, "$1") : "";
+  return out.ok() ? sortedElementLines(std::regex_replace(*out, kHeader, "$1")) : "";
 }
 
 std::string join(const std::vector<std::string>& lines) {
@@ -400,6 +451,47 @@ INSTANTIATE_TEST_SUITE_P(Strategies, NftRejectedReplace,
                                            ReplaceStrategy::kDeleteTable),
                          strategyName);
 
+// Hash sets (single ports as protocol . port, host addresses) read back element by element: a
+// removed and an added element are both reported, in nft's spelling.
+TEST(NftVerify, ReportsChangedHashSetElements) {
+  KT_REQUIRE_ROOT();
+  auto ns = newNetns("nft");
+  ASSERT_TRUE(ns);
+  auto plan = planOf(nftScenario("hash-sets"));
+  KT_ASSERT_OK(installIn(*ns, plan));
+  auto diffs = verifyIn(*ns, plan);
+  KT_ASSERT_OK(diffs);
+  EXPECT_TRUE(diffs->empty()) << join(*diffs);
+
+  KT_ASSERT_OK(ns->check("nft", {"delete", "element", "inet", "kuma_mesh",
+                                 "inbound_exclude_ports_dport", "{", "tcp", ".", "9901", "}"}));
+  // A hash set holds at most its declared size: make room before adding.
+  KT_ASSERT_OK(ns->check("nft", {"delete", "element", "inet", "kuma_mesh",
+                                 "output_exclude_ips_daddr4", "{", "172.16.5.6", "}"}));
+  KT_ASSERT_OK(ns->check("nft", {"add", "element", "inet", "kuma_mesh", "output_exclude_ips_daddr4",
+                                 "{", "172.16.5.9", "}"}));
+  diffs = verifyIn(*ns, plan);
+  KT_ASSERT_OK(diffs);
+  EXPECT_TRUE(hasLine(*diffs, "- missing: set inbound_exclude_ports_dport element tcp . 9901", ""))
+      << join(*diffs);
+  EXPECT_TRUE(hasLine(*diffs, "- missing: set output_exclude_ips_daddr4 element 172.16.5.6", ""))
+      << join(*diffs);
+  EXPECT_TRUE(hasLine(*diffs, "+ unexpected: set output_exclude_ips_daddr4 element 172.16.5.9", ""))
+      << join(*diffs);
+  EXPECT_EQ(diffs->size(), 3u) << join(*diffs);
+
+  // A re-install repairs it; uninstall removes the whole table.
+  auto again = installIn(*ns, plan);
+  KT_ASSERT_OK(again);
+  EXPECT_FALSE(again->unchanged);
+  diffs = verifyIn(*ns, plan);
+  KT_ASSERT_OK(diffs);
+  EXPECT_TRUE(diffs->empty()) << join(*diffs);
+  auto removed = removeIn(*ns);
+  KT_ASSERT_OK(removed);
+  EXPECT_TRUE(*removed);
+}
+
 // --- large exclusion lists ----------------------------------------------------------------
 
 TEST(NftLarge, FiveThousandExcludedPortsAndAddresses) {
@@ -418,8 +510,15 @@ TEST(NftLarge, FiveThousandExcludedPortsAndAddresses) {
   auto ports =
       ns->check("nft", {"list", "set", "inet", "kuma_mesh", "outbound_exclude_ports_dport"});
   KT_ASSERT_OK(ports);
-  EXPECT_NE(ports->find("10000, 10003"), std::string::npos);
-  EXPECT_NE(ports->find("24997 }"), std::string::npos);
+  // A hash set of protocol . port pairs: nft lists one element per line.
+  EXPECT_NE(ports->find("type inet_proto . inet_service\n"), std::string::npos) << *ports;
+  EXPECT_EQ(ports->find("flags interval"), std::string::npos) << *ports;
+  EXPECT_NE(ports->find("tcp . 10000"), std::string::npos);
+  EXPECT_NE(ports->find("tcp . 24997"), std::string::npos);
+  auto addrs = ns->check("nft", {"list", "set", "inet", "kuma_mesh", "output_exclude_ips_daddr4"});
+  KT_ASSERT_OK(addrs);
+  EXPECT_NE(addrs->find("type ipv4_addr\n"), std::string::npos) << *addrs;
+  EXPECT_EQ(addrs->find("flags interval"), std::string::npos) << *addrs;
   // Re-running is a no-op; replacing the big table with another big one works too.
   auto again = installIn(*ns, plan);
   KT_ASSERT_OK(again);

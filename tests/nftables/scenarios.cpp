@@ -116,6 +116,26 @@ std::vector<Scenario> nftScenarios() {
     c.outbound.excludePorts = {{22, 22}, {9901, 9901}};
     out.push_back(make("no-comments", c));
   }
+  {
+    // Lists of single ports and host addresses only: hash sets (protocol . port, and one
+    // per address family), next to an interval set of ports with a range.
+    config::Config c;
+    c.inbound.excludePorts = {{22, 22}, {9901, 9901}, {15020, 15020}};
+    c.inbound.excludeIps = {cidr("10.0.0.7"), cidr("10.0.0.9"), cidr("fd00::7"), cidr("fd00::9")};
+    c.outbound.excludePorts = {{5432, 5432}, {6000, 6010}};
+    c.outbound.excludeIps = {cidr("172.16.5.5"), cidr("172.16.5.6"), cidr("2001:db8::1"),
+                             cidr("2001:db8::3")};
+    config::UidPortExclusion both;
+    both.protocols = {config::Protocol::kTcp, config::Protocol::kUdp};
+    both.ports = {{53, 53}, {8080, 8080}};
+    both.uids = {1000, 1005};
+    config::UidPortExclusion tcpTwo;
+    tcpTwo.protocols = {config::Protocol::kTcp};
+    tcpTwo.ports = {{443, 443}, {8443, 8443}};
+    tcpTwo.uids = {1007, 1007};
+    c.outbound.excludePortsForUids = {both, tcpTwo};
+    out.push_back(make("hash-sets", c));
+  }
   return out;
 }
 

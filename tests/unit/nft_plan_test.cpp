@@ -179,6 +179,66 @@ TEST(NftPlan, ProtocolPairsMergeIntoOneConcatenationLookup) {
   EXPECT_EQ(plan.sets[0].protoPorts, want);
 }
 
+// The set type follows the list: hash sets for single ports (keyed by protocol . port) and
+// host addresses, interval sets only for port ranges and real prefixes.
+TEST(NftPlan, SetTypeFollowsTheList) {
+  Rule singles = returnRule("outbound/exclude-ports");
+  singles.proto = L4::kTcp;
+  singles.dport = PortMatch{{{22, 22}, {9901, 9901}}, false};
+  Rule ranged = returnRule("inbound/exclude-ports");
+  ranged.proto = L4::kTcp;
+  ranged.dport = PortMatch{{{22, 22}, {8000, 8010}}, false};
+  Rule hosts = returnRule("outbound/exclude-ips");
+  hosts.dst =
+      AddrMatch{{cidr("10.0.0.1"), cidr("10.0.0.3"), cidr("fd00::1"), cidr("fd00::3")}, false};
+  Rule prefixes = returnRule("inbound/exclude-ips");
+  prefixes.src =
+      AddrMatch{{cidr("10.0.0.1"), cidr("10.1.0.0/16"), cidr("fd00::1"), cidr("fd01::/16")}, false};
+  auto plan = lowerToNft(oneChain({singles, ranged, hosts, prefixes}));
+  const auto& c = onlyChain(plan);
+  ASSERT_EQ(c.rules.size(), 6u);
+  ASSERT_EQ(plan.sets.size(), 6u);
+
+  const auto& lookup = stmt<n::ProtoPortLookup>(c.rules[0], 0);
+  EXPECT_EQ(lookup.set, "outbound_exclude_ports_dport");
+  EXPECT_FALSE(lookup.negate);
+  EXPECT_FALSE(lookup.interval);
+  EXPECT_EQ(c.rules[0].statements.size(), 2u) << "the protocol is part of the key";
+  EXPECT_EQ(plan.sets[0].key, NftSetKey::kProtoService);
+  EXPECT_FALSE(plan.sets[0].interval);
+  EXPECT_EQ(plan.sets[0].protoPorts,
+            (std::vector<ProtoPorts>{{L4::kTcp, {22, 22}}, {L4::kTcp, {9901, 9901}}}));
+
+  EXPECT_EQ(std::get<std::string>(stmt<n::PortMatch>(c.rules[1], 0).value),
+            "inbound_exclude_ports_dport");
+  EXPECT_EQ(plan.sets[1].key, NftSetKey::kInetService);
+  EXPECT_TRUE(plan.sets[1].interval);
+
+  for (size_t i : {2u, 3u}) {  // hosts, IPv4 then IPv6
+    EXPECT_EQ(plan.sets[i].key, i == 2 ? NftSetKey::kIpv4Addr : NftSetKey::kIpv6Addr);
+    EXPECT_FALSE(plan.sets[i].interval) << plan.sets[i].name;
+  }
+  for (size_t i : {4u, 5u}) {  // a prefix in the list
+    EXPECT_EQ(plan.sets[i].key, i == 4 ? NftSetKey::kIpv4Addr : NftSetKey::kIpv6Addr);
+    EXPECT_TRUE(plan.sets[i].interval) << plan.sets[i].name;
+  }
+}
+
+TEST(NftPlan, MergedProtocolSetIsAnIntervalSetOnlyWithARange) {
+  auto singles = lowerToNft(oneChain({uidExclusion(L4::kTcp, {{80, 80}, {90, 90}}, {1000, 1000}),
+                                      uidExclusion(L4::kUdp, {{80, 80}, {90, 90}}, {1000, 1000})},
+                                     ChainId::kNatOutput));
+  ASSERT_EQ(singles.sets.size(), 1u);
+  EXPECT_FALSE(singles.sets[0].interval);
+  EXPECT_FALSE(stmt<n::ProtoPortLookup>(onlyChain(singles).rules[0], 0).interval);
+  auto ranged = lowerToNft(oneChain({uidExclusion(L4::kTcp, {{80, 80}, {90, 95}}, {1000, 1000}),
+                                     uidExclusion(L4::kUdp, {{80, 80}, {90, 95}}, {1000, 1000})},
+                                    ChainId::kNatOutput));
+  ASSERT_EQ(ranged.sets.size(), 1u);
+  EXPECT_TRUE(ranged.sets[0].interval);
+  EXPECT_TRUE(stmt<n::ProtoPortLookup>(onlyChain(ranged).rules[0], 0).interval);
+}
+
 TEST(NftPlan, RulesThatDifferInMoreThanProtocolDoNotMerge) {
   auto plan = lowerToNft(oneChain({uidExclusion(L4::kTcp, {{80, 80}, {81, 90}}, {1000, 1000}),
                                    uidExclusion(L4::kUdp, {{80, 80}, {81, 90}}, {1001, 1001})},
@@ -309,6 +369,7 @@ TEST(NftPlan, CommentsFollowTheOption) {
 
 TEST(NftPlan, BuiltFromConfigUsesEveryKindOfSet) {
   config::Config cfg;
+  cfg.inbound.excludePorts = {{22, 22}, {8000, 8010}};
   cfg.outbound.excludePorts = {{22, 22}, {9901, 9901}};
   cfg.outbound.excludeIps = {cidr("10.0.0.0/8"), cidr("192.168.0.1"), cidr("fd00::/8"),
                              cidr("fe80::/10")};
@@ -323,7 +384,8 @@ TEST(NftPlan, BuiltFromConfigUsesEveryKindOfSet) {
   for (const auto& s : plan.sets)
     keys.push_back(s.key);
   EXPECT_EQ(keys, (std::vector<NftSetKey>{NftSetKey::kProtoService, NftSetKey::kIpv4Addr,
-                                          NftSetKey::kIpv6Addr, NftSetKey::kInetService}));
+                                          NftSetKey::kIpv6Addr, NftSetKey::kInetService,
+                                          NftSetKey::kProtoService}));
   // Every lookup names a set of the plan and every jump a chain of the plan.
   for (const auto& c : plan.chains) {
     for (const auto& r : c.rules) {

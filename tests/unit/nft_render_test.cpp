@@ -78,6 +78,7 @@ TEST(NftRender, WholePlanLayout) {
   pp.name = "uids_l4dport";
   pp.key = NftSetKey::kProtoService;
   pp.protoPorts = {{L4::kTcp, {80, 80}}};
+  pp.interval = false;  // a hash set: its size instead of flags
   plan.sets = {ports, pp};
   NftChain out{"nat_output", NftBaseChain{NftChainType::kNat, NftHook::kOutput, -100}, {}};
   NftRule r;
@@ -107,7 +108,7 @@ TEST(NftRender, WholePlanLayout) {
       "\n"
       "\tset uids_l4dport {\n"
       "\t\ttype inet_proto . inet_service\n"
-      "\t\tflags interval\n"
+      "\t\tsize 1\n"
       "\t\telements = { tcp . 80 }\n"
       "\t}\n"
       "\n"

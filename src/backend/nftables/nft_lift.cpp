@@ -139,12 +139,16 @@ class Lifter {
         return nft::MetaNfproto{*family_};
       }
       case NFT_META_L4PROTO: {
-        if (is(i_, "byteorder")) {  // meta l4proto . th dport @set
-          if (!is(i_ + 1, "payload") || !is(i_ + 2, "lookup")) return std::nullopt;
-          i_ += 2;
+        // meta l4proto . th dport @set: with a byteorder for an interval set, without for a
+        // hash set.
+        const bool interval = is(i_, "byteorder");
+        if (interval || is(i_, "payload")) {
+          if (interval) ++i_;
+          if (!is(i_, "payload") || !is(i_ + 1, "lookup")) return std::nullopt;
+          ++i_;
           auto c = compared(0);
           if (!c) return std::nullopt;
-          return nft::ProtoPortLookup{c->set, c->negate};
+          return nft::ProtoPortLookup{c->set, c->negate, interval};
         }
         auto v = cmp(i_, 1, {NFT_CMP_EQ});
         if (!v || ((*v)[0] != IPPROTO_TCP && (*v)[0] != IPPROTO_UDP)) return std::nullopt;

@@ -235,9 +235,10 @@ class RuleBuilder {
 
   Status emit(const nft::ProtoPortLookup& s) {
     // meta l4proto . th dport: the protocol fills the first 32-bit register, the port the
-    // second; nft 1.0.6 emits a (no-op) byteorder for the one-byte protocol.
+    // second; for an interval set nft 1.0.6 emits a (no-op) byteorder for the one-byte
+    // protocol.
     KT_TRY(meta(NFT_META_L4PROTO, NFT_REG_1));
-    KT_TRY(byteorderHton(2, 1));
+    if (s.interval) KT_TRY(byteorderHton(2, 1));
     KT_TRY(payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01));
     return lookup(s.set, s.negate);
   }
@@ -382,6 +383,14 @@ std::vector<ElementSpec> elementsOf(const NftSet& s) {
       return rbtreeElements(std::move(intervals));
     case NftSetKey::kIpv4Addr:
     case NftSetKey::kIpv6Addr:
+      if (!s.interval) {
+        // A hash set: one element per address.
+        std::vector<ElementSpec> out;
+        out.reserve(s.cidrs.size());
+        for (const auto& c : s.cidrs)
+          out.push_back({Key::of(c.addr.bytes.data(), c.addr.size()), {}, false, false});
+        return out;
+      }
       intervals.reserve(s.cidrs.size());
       for (const auto& c : s.cidrs) {
         auto last = c.last();
@@ -391,11 +400,13 @@ std::vector<ElementSpec> elementsOf(const NftSet& s) {
       return rbtreeElements(std::move(intervals));
     case NftSetKey::kProtoService: {
       // Concatenations with intervals use the pipapo backend: one element with key and
-      // key end per interval.
+      // key end per interval. Without intervals (a hash set) the key alone.
       std::vector<ElementSpec> out;
-      for (const auto& pp : s.protoPorts)
-        out.push_back({concatKey(pp.proto, pp.ports.first), concatKey(pp.proto, pp.ports.last),
-                       false, false});
+      out.reserve(s.protoPorts.size());
+      for (const auto& pp : s.protoPorts) {
+        Key end = s.interval ? concatKey(pp.proto, pp.ports.last) : Key{};
+        out.push_back({concatKey(pp.proto, pp.ports.first), end, false, false});
+      }
       return out;
     }
   }
@@ -420,7 +431,8 @@ Result<SetObject> buildSet(const std::string& table, const NftSet& plan, uint32_
   if (!out.set) return Error::runtime("out of memory building nftables set " + plan.name);
   nftnl_set* s = out.set.get();
 
-  uint32_t flags = NFT_SET_INTERVAL;
+  // nft marks a concatenation with NFT_SET_CONCAT only together with intervals.
+  uint32_t flags = plan.interval ? NFT_SET_INTERVAL : 0;
   uint32_t keyType = kTypeInetService, keyLen = 2;
   switch (plan.key) {
     case NftSetKey::kInetService:
@@ -434,7 +446,7 @@ Result<SetObject> buildSet(const std::string& table, const NftSet& plan, uint32_
       keyLen = 16;
       break;
     case NftSetKey::kProtoService:
-      flags |= NFT_SET_CONCAT;
+      if (plan.interval) flags |= NFT_SET_CONCAT;
       keyType = (kTypeInetProtocol << kTypeConcatBits) | kTypeInetService;
       keyLen = 8;
       break;
@@ -442,12 +454,17 @@ Result<SetObject> buildSet(const std::string& table, const NftSet& plan, uint32_
   nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
   nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, keyType);
   nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, keyLen);
+  // A hash set's declared size: the kernel picks its fixed-size hash table (see nft_plan.h).
+  if (!plan.interval) {
+    nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, static_cast<uint32_t>(plan.size()));
+  }
 
   UdataBuf ud;
   if (!ud.buf) return Error::runtime("out of memory building nftables set " + plan.name);
   if (plan.key == NftSetKey::kProtoService) {
+    // nft describes the fields (for pipapo) only for an interval set.
     uint8_t fieldLens[] = {1, 2, 0};  // inet_proto, inet_service; 0-terminated
-    nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fieldLens, 2);
+    if (plan.interval) nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fieldLens, 2);
     nftnl_udata_put_u32(ud.buf.get(), NFTNL_UDATA_SET_KEYBYTEORDER, kByteorderInvalid);
     auto* typeOf = nftnl_udata_nest_start(ud.buf.get(), NFTNL_UDATA_SET_KEY_TYPEOF);
     nftnl_udata_put_u32(ud.buf.get(), NFTNL_UDATA_SET_TYPEOF_EXPR, kExprConcat);
