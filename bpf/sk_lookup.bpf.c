@@ -7,12 +7,25 @@
  * it. Connections that no rule excludes but that find no inbound listener are dropped (the SYN
  * is retransmitted until the sidecar listens), never delivered around the sidecar.
  *
- * sk_lookup programs cannot call bpf_get_netns_cookie, so each namespace gets its own instance
- * of this program with its cookie in read-only data; everything else comes from the shared maps.
+ * sk_lookup programs cannot call bpf_get_netns_cookie and their context names no namespace, so
+ * each namespace gets its own instance of this program. The cookie is the immediate of one
+ * 64-bit load holding KT_NETNS_COOKIE_MARKER: the loader keeps the relocated instructions of
+ * the node (a pinned template) and loads a namespace's instance by patching that immediate, with
+ * no object file, BTF or read-only data map per pod. Everything else comes from the shared maps.
  */
 #include "tproxy_common.h"
 
-const volatile __u64 kt_netns_cookie = 0;
+#define KT_STR2(x) #x
+#define KT_STR(x) KT_STR2(x)
+
+/* The namespace this instance serves: an immediate the loader patches. */
+static __always_inline __u64 kt_netns_cookie(void)
+{
+	__u64 cookie;
+
+	asm volatile("%0 = " KT_STR(KT_NETNS_COOKIE_MARKER) " ll" : "=r"(cookie));
+	return cookie;
+}
 
 /* The sidecar's listener on `port`: the socket's family first, then an IPv6 dual-stack one. */
 static __always_inline struct bpf_sock *kt_listener(__u64 netns, __u16 port, __u32 family)
@@ -30,7 +43,7 @@ static __always_inline struct bpf_sock *kt_listener(__u64 netns, __u16 port, __u
 SEC("sk_lookup")
 int kt_sk_lookup(struct bpf_sk_lookup *ctx)
 {
-	__u64 netns = kt_netns_cookie;
+	__u64 netns = kt_netns_cookie();
 	struct kt_addr remote;
 	struct kt_pod *pod;
 	struct bpf_sock *sk;

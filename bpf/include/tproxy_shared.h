@@ -19,6 +19,12 @@
 
 #define KT_LAYOUT_VERSION 1
 
+/*
+ * The immediate of the 64-bit load in kt_sk_lookup that the loader replaces with the namespace
+ * cookie ("kt_netns" in ASCII; no suffix, it is also pasted into BPF assembly).
+ */
+#define KT_NETNS_COOKIE_MARKER 0x6b745f6e65746e73
+
 /* Per-pod limits. Port sets are bitmaps, so the number of excluded ports is unlimited. */
 #define KT_MAX_UID_RULES 16
 #define KT_PORT_SET_WORDS 1024 /* 65536 bits */

@@ -7,6 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <memory>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +18,7 @@
 #include "backend/ebpf/pins.h"
 #include "backend/ebpf/pod.h"
 #include "backend/ebpf/probe.h"
+#include "backend/ebpf/sk_lookup_prog.h"
 #include "support/fixture.h"
 
 namespace kt::ebpftest {
@@ -260,6 +264,83 @@ TEST_F(Lifecycle, InterruptedNodeSetupIsRepairedByTheNextInstall) {
               StartsWith("sidecar port=15006 orig=10.85.0.2:80"));
 }
 
+// The pods' sk_lookup programs come from the node's pinned template: one instance per namespace
+// (each with its own cookie), no object file opened per pod.
+TEST_F(Lifecycle, PodProgramsAreLoadedFromTheNodesTemplate) {
+  Pod* a = addPod(86);
+  Pod* b = addPod(87);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(install(*a).ok());
+  auto tmpl = eb::openSkLookupTemplate(layout());
+  ASSERT_TRUE(tmpl.ok()) << tmpl.error().message();
+  // Frozen: no system call can change the template once it is pinned.
+  auto value = std::make_unique<eb::SkLookupTemplate>();
+  uint32_t key = 0;
+  ASSERT_EQ(bpf_map_lookup_elem(tmpl->get(), &key, value.get()), 0);
+  EXPECT_NE(bpf_map_update_elem(tmpl->get(), &key, value.get(), BPF_ANY), 0);
+  EXPECT_EQ(errno, EPERM);
+  ASSERT_TRUE(install(*b).ok());
+
+  auto pods = eb::pinnedPods(layout());
+  ASSERT_EQ(pods.size(), 2u);
+  std::vector<uint32_t> progs;
+  for (uint64_t cookie : pods) {
+    auto link = eb::openPinned(layout().podLink(cookie));
+    ASSERT_TRUE(link.ok()) << link.error().message();
+    auto info = eb::linkInfo(link->get());
+    ASSERT_TRUE(info.ok()) << info.error().message();
+    progs.push_back(info->progId);
+  }
+  EXPECT_NE(progs[0], progs[1]);
+  for (Pod* p : {a, b}) {
+    ASSERT_TRUE(startSidecar(*p));
+    ASSERT_TRUE(startApp(*p));
+    EXPECT_THAT(tcpConnect(p->peer(), p->net->podV4, 80).reply, StartsWith("sidecar port=15006"));
+  }
+}
+
+TEST_F(Lifecycle, MissingTemplateIsReportedAndRepaired) {
+  Pod* p = addPod(88);
+  ASSERT_NE(p, nullptr);
+  ASSERT_TRUE(install(*p).ok());
+  std::string pin = layout().map(eb::kSkLookupTemplateMap);
+  ASSERT_TRUE(exists(pin));
+  ASSERT_TRUE(eb::unpin(pin).ok());
+  auto report = verify(*p);
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_THAT(report->differences, ::testing::Contains(HasSubstr("sk_lookup template")));
+  // The programs stay attached; the next install pins the template again and loads from it.
+  ASSERT_TRUE(install(*p).ok());
+  EXPECT_TRUE(exists(pin));
+  report = verify(*p);
+  ASSERT_TRUE(report.ok()) << report.error().message();
+  EXPECT_THAT(report->differences, IsEmpty());
+  ASSERT_TRUE(startSidecar(*p));
+  ASSERT_TRUE(startApp(*p));
+  EXPECT_THAT(tcpConnect(p->peer(), p->net->podV4, 80).reply, StartsWith("sidecar port=15006"));
+}
+
+TEST_F(Lifecycle, ForeignTemplateIsRefused) {
+  Pod* p = addPod(89);
+  ASSERT_NE(p, nullptr);
+  ASSERT_TRUE(install(*p).ok());
+  std::string pin = layout().map(eb::kSkLookupTemplateMap);
+  ASSERT_TRUE(eb::unpin(pin).ok());
+  // A template of the right shape whose content is not ours: refused, nothing attached.
+  auto junk = std::make_unique<eb::SkLookupTemplate>();
+  std::memset(junk.get(), 0, sizeof *junk);
+  junk->magic = 1;
+  ASSERT_TRUE(eb::pinSkLookupTemplate(layout(), *junk).ok());
+  Pod* q = addPod(90);
+  ASSERT_NE(q, nullptr);
+  auto installed = install(*q);
+  ASSERT_FALSE(installed.ok());
+  EXPECT_THAT(installed.error().message(), HasSubstr("is not one this kuma-tproxy wrote"));
+  EXPECT_EQ(netnsAttachments(q->net->pod().path()), 0u);
+  ASSERT_TRUE(eb::unpin(pin).ok());
+}
+
 TEST_F(Lifecycle, KilledInstallsLeaveARepairableState) {
   Pod* p = addPod(86);
   ASSERT_NE(p, nullptr);
@@ -319,7 +400,8 @@ TEST_F(Lifecycle, ProgramsFromASourceDirectory) {
   auto text = render(*p);
   ASSERT_TRUE(text.ok());
   EXPECT_THAT(*text, HasSubstr(std::string(KT_BPF_OBJECT_DIR) + "/kuma_tproxy_cgroup.bpf.o"));
-  ASSERT_TRUE(install(*p).ok());
+  auto installed = install(*p);
+  ASSERT_TRUE(installed.ok()) << installed.error().message();
   ASSERT_TRUE(startSidecar(*p));
   ASSERT_TRUE(startPeer(*p));
   EXPECT_THAT(tcpConnect(p->app(), p->net->peerV4, 8080).reply, StartsWith("sidecar port=15001"));

@@ -294,7 +294,7 @@ class EbpfBackend final : public Backend {
     sys::Fd netns(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
     if (!netns) return Error::system("opening the current network namespace", errno);
     KT_ASSIGN_OR_RETURN(uint64_t ino, sys::currentNetnsInode());
-    auto status = installPod(layout_, (*node)->maps(), source_, plan_, netns.get(), ino);
+    auto status = installPod(layout_, (*node)->maps(), plan_, netns.get(), ino);
     if (!status) {
       bool loaded = (*node)->loadedPrograms();
       node->reset();  // rolls back what this install attached

@@ -93,6 +93,8 @@ inline constexpr std::array<CgroupProgram, 10> kCgroupPrograms = {{
 
 inline constexpr const char* kSkLookupProgram = "kt_sk_lookup";
 inline constexpr const char* kSkLookupPin = "sk_lookup";
+// The node's relocated kt_sk_lookup instructions (sk_lookup_prog.h), pinned next to the maps.
+inline constexpr const char* kSkLookupTemplateMap = "kt_sk_lookup_prog";
 
 // Paths of one layout directory.
 struct PinLayout {

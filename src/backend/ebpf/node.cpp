@@ -10,6 +10,7 @@
 
 #include "backend/ebpf/pins.h"
 #include "backend/ebpf/probe.h"
+#include "backend/ebpf/sk_lookup_prog.h"
 
 namespace kt::backend::ebpf {
 
@@ -93,10 +94,13 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
     }
     self->maps_ = std::move(*maps);
     spdlog::debug("eBPF: node-wide programs already attached at {}", cgroup.path);
+    KT_TRY(self->ensureSkLookupTemplate(layout, source));
     return self;
   }
 
-  // First install on this node (or a repair): probe, load, pin, attach.
+  // First install on this node (or a repair): load, pin, attach. The kernel is probed only when
+  // that fails: loading the real programs tries every feature they use, and the probes then name
+  // everything missing in one error (what was attached meanwhile is rolled back with `self`).
   auto t0 = std::chrono::steady_clock::now();
   auto since = [&t0] {
     auto now = std::chrono::steady_clock::now();
@@ -104,60 +108,85 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
     t0 = now;
     return ms;
   };
-  KT_TRY(probeKernel());
-  spdlog::debug("eBPF: kernel probes took {:.2f} ms", since());
-  KT_ASSIGN_OR_RETURN(self->object_, BpfObject::open(ObjectKind::kCgroup, source));
-  BpfObject& obj = *self->object_;
-  KT_TRY(checkObjectMaps(obj));
-  std::vector<bool> reused(kMapSpecs.size(), false);
-  for (size_t i = 0; i < kMapSpecs.size(); ++i) {
-    auto pinned = openPinnedMap(layout, kMapSpecs[i]);
-    if (!pinned) {
-      if (pinned.error().kind() == ErrorKind::kNotFound) continue;
-      return std::move(pinned).takeError();
+  auto status = [&]() -> Status {
+    KT_ASSIGN_OR_RETURN(self->object_, BpfObject::open(ObjectKind::kCgroup, source));
+    BpfObject& obj = *self->object_;
+    KT_TRY(checkObjectMaps(obj));
+    std::vector<bool> reused(kMapSpecs.size(), false);
+    for (size_t i = 0; i < kMapSpecs.size(); ++i) {
+      auto pinned = openPinnedMap(layout, kMapSpecs[i]);
+      if (!pinned) {
+        if (pinned.error().kind() == ErrorKind::kNotFound) continue;
+        return std::move(pinned).takeError();
+      }
+      int err = bpf_map__reuse_fd(obj.map(kMapSpecs[i].name), pinned->get());
+      if (err != 0) return libbpfError(std::string("reusing pinned map ") + kMapSpecs[i].name, err);
+      reused[i] = true;
     }
-    int err = bpf_map__reuse_fd(obj.map(kMapSpecs[i].name), pinned->get());
-    if (err != 0) return libbpfError(std::string("reusing pinned map ") + kMapSpecs[i].name, err);
-    reused[i] = true;
-  }
-  spdlog::debug("eBPF: opening the object took {:.2f} ms", since());
-  KT_TRY(obj.load());
-  spdlog::debug("eBPF: loading the programs took {:.2f} ms", since());
+    spdlog::debug("eBPF: opening the object took {:.2f} ms", since());
+    KT_TRY(obj.load());
+    spdlog::debug("eBPF: loading the programs took {:.2f} ms", since());
 
-  for (size_t i = 0; i < kMapSpecs.size(); ++i) {
-    bpf_map* m = obj.map(kMapSpecs[i].name);
-    if (!reused[i]) {
-      std::string path = layout.map(kMapSpecs[i].name);
-      int err = bpf_map__pin(m, path.c_str());
-      if (err != 0) return libbpfError("pinning map at " + path, err);
+    for (size_t i = 0; i < kMapSpecs.size(); ++i) {
+      bpf_map* m = obj.map(kMapSpecs[i].name);
+      if (!reused[i]) {
+        std::string path = layout.map(kMapSpecs[i].name);
+        int err = bpf_map__pin(m, path.c_str());
+        if (err != 0) return libbpfError("pinning map at " + path, err);
+        self->createdPins_.push_back(path);
+      }
+      KT_ASSIGN_OR_RETURN(self->maps_[i], dupFd(bpf_map__fd(m)));
+    }
+
+    for (const CgroupProgram* p : toAttach) {
+      bpf_program* prog = obj.program(p->name);
+      if (prog == nullptr)
+        return Error::runtime(std::string("BPF program ") + p->name + " missing");
+      bpf_link* raw = bpf_program__attach_cgroup(prog, cgroup.fd.get());
+      if (raw == nullptr) {
+        int err = errno;
+        return Error::system(std::string("attaching ") + p->hook + " to cgroup " + cgroup.path, err)
+            .hint(
+                "the cgroup must be on cgroup v2; attaching needs CAP_SYS_ADMIN (or CAP_BPF + "
+                "CAP_NET_ADMIN)");
+      }
+      BpfLinkPtr link(raw);
+      std::string path = layout.link(p->name);
+      int err = bpf_link__pin(link.get(), path.c_str());
+      if (err != 0) return libbpfError("pinning link at " + path, err);
       self->createdPins_.push_back(path);
+      self->createdLinks_.push_back(std::move(link));
     }
-    KT_ASSIGN_OR_RETURN(self->maps_[i], dupFd(bpf_map__fd(m)));
-  }
-
-  for (const CgroupProgram* p : toAttach) {
-    bpf_program* prog = obj.program(p->name);
-    if (prog == nullptr) return Error::runtime(std::string("BPF program ") + p->name + " missing");
-    bpf_link* raw = bpf_program__attach_cgroup(prog, cgroup.fd.get());
-    if (raw == nullptr) {
-      int err = errno;
-      return Error::system(std::string("attaching ") + p->hook + " to cgroup " + cgroup.path, err)
-          .hint(
-              "the cgroup must be on cgroup v2; attaching needs CAP_SYS_ADMIN (or CAP_BPF + "
-              "CAP_NET_ADMIN)");
+    spdlog::debug("eBPF: pinning and attaching took {:.2f} ms", since());
+    KT_TRY(self->ensureSkLookupTemplate(layout, source));
+    spdlog::debug("eBPF: the sk_lookup template took {:.2f} ms", since());
+    return okStatus();
+  }();
+  if (!status && status.error().kind() != ErrorKind::kConfig) {
+    auto probe = probeKernel();
+    spdlog::debug("eBPF: kernel probes after a failed set-up took {:.2f} ms", since());
+    if (!probe) {
+      spdlog::info("eBPF: setting up the node failed: {}", status.error().message());
+      return std::move(probe).takeError();
     }
-    BpfLinkPtr link(raw);
-    std::string path = layout.link(p->name);
-    int err = bpf_link__pin(link.get(), path.c_str());
-    if (err != 0) return libbpfError("pinning link at " + path, err);
-    self->createdPins_.push_back(path);
-    self->createdLinks_.push_back(std::move(link));
   }
-  spdlog::debug("eBPF: pinning and attaching took {:.2f} ms", since());
+  if (!status) return std::move(status).takeError();
   self->loaded_ = true;
   spdlog::info("eBPF: attached {} programs at cgroup {} (object {})", toAttach.size(), cgroup.path,
                source.describe(ObjectKind::kCgroup));
   return self;
+}
+
+Status NodeSetup::ensureSkLookupTemplate(const PinLayout& layout, const ObjectSource& source) {
+  auto pinned = openSkLookupTemplate(layout);
+  if (pinned) return okStatus();
+  if (pinned.error().kind() != ErrorKind::kNotFound) return std::move(pinned).takeError();
+  KT_ASSIGN_OR_RETURN(auto tmpl, buildSkLookupTemplate(source, maps_));
+  KT_TRY(pinSkLookupTemplate(layout, *tmpl));
+  createdPins_.push_back(layout.map(kSkLookupTemplateMap));
+  loaded_ = true;
+  spdlog::debug("eBPF: pinned the sk_lookup template ({} instructions)", tmpl->insnCount);
+  return okStatus();
 }
 
 NodeSetup::~NodeSetup() {
@@ -187,6 +216,10 @@ NodeReport inspectNode(const PinLayout& layout, uint64_t cgroupId) {
   for (const auto& spec : kMapSpecs) {
     auto m = openPinnedMap(layout, spec);
     if (!m) r.differences.push_back("- map " + layout.map(spec.name) + ": " + m.error().message());
+  }
+  if (auto t = openSkLookupTemplate(layout); !t) {
+    r.differences.push_back("- sk_lookup template " + layout.map(kSkLookupTemplateMap) + ": " +
+                            t.error().message());
   }
   return r;
 }

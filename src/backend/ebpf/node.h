@@ -1,5 +1,6 @@
-// The node-wide part: the shared maps and the cgroup programs, loaded and attached once at
-// --ebpf-cgroup-path by the first install on a node and reused by every later one.
+// The node-wide part: the shared maps, the cgroup programs (loaded and attached once at
+// --ebpf-cgroup-path by the first install on a node) and the sk_lookup template every pod's
+// program is loaded from (sk_lookup_prog.h), reused by every later install.
 #pragma once
 
 #include <array>
@@ -26,7 +27,8 @@ class NodeSetup {
   // Reuses the pinned maps and links when all of them are there and attached at `cgroup`.
   // Otherwise probes the kernel, loads the cgroup object from `source` (reusing pinned maps),
   // pins the missing maps, attaches the missing programs with bpf_link (multi-attach) and pins
-  // the links. Links attached to another cgroup are an error (one attach point per node).
+  // the links. Links attached to another cgroup are an error (one attach point per node). Pins
+  // the sk_lookup template when it is missing.
   static Result<std::unique_ptr<NodeSetup>> ensure(const PinLayout& layout,
                                                    const ObjectSource& source,
                                                    const CgroupDir& cgroup);
@@ -42,6 +44,7 @@ class NodeSetup {
 
  private:
   NodeSetup() = default;
+  Status ensureSkLookupTemplate(const PinLayout& layout, const ObjectSource& source);
   MapFds maps_;
   bool loaded_ = false;
   bool committed_ = false;

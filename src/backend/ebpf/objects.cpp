@@ -284,11 +284,6 @@ bpf_map* BpfObject::map(const char* name) const {
   return bpf_object__find_map_by_name(obj_, name);
 }
 
-void BpfObject::setNetnsCookie(uint64_t cookie) {
-  if (kind_ == ObjectKind::kNetns)
-    static_cast<kuma_tproxy_netns*>(skel_)->rodata->kt_netns_cookie = cookie;
-}
-
 Status BpfObject::load() {
   LibbpfLogCapture capture;
   int err = bpf_object__load_skeleton(desc_);

@@ -66,9 +66,6 @@ class BpfObject {
   bpf_program* program(const char* name) const;
   bpf_map* map(const char* name) const;
 
-  // kNetns only, before load(): the namespace this instance serves.
-  void setNetnsCookie(uint64_t cookie);
-
   // Loads (verifies) every program. On failure the verifier log goes to the log and its tail
   // into the error.
   Status load();

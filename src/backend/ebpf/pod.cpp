@@ -17,6 +17,7 @@
 #include "backend/ebpf/libbpf_util.h"
 #include "backend/ebpf/listeners.h"
 #include "backend/ebpf/pins.h"
+#include "backend/ebpf/sk_lookup_prog.h"
 
 namespace kt::backend::ebpf {
 
@@ -120,28 +121,17 @@ struct CreatedLink {
   }
 };
 
-// Loads this pod's sk_lookup program and attaches it to the namespace, or swaps it into the
-// pinned link when the pod is already installed.
-Status attachPodProgram(const PinLayout& layout, const MapFds& maps, const ObjectSource& source,
-                        uint64_t cookie, int netnsFd, uint64_t netnsIno, CreatedLink& created) {
-  KT_ASSIGN_OR_RETURN(auto obj, BpfObject::open(ObjectKind::kNetns, source));
-  obj->setNetnsCookie(cookie);
-  for (size_t i = 0; i < kMapSpecs.size(); ++i) {
-    bpf_map* m = obj->map(kMapSpecs[i].name);
-    if (m == nullptr)
-      return Error::runtime(std::string("BPF map ") + kMapSpecs[i].name + " missing");
-    int err = bpf_map__reuse_fd(m, maps[i].get());
-    if (err != 0) return libbpfError(std::string("reusing map ") + kMapSpecs[i].name, err);
-  }
-  KT_TRY(obj->load());
-  bpf_program* prog = obj->program(kSkLookupProgram);
-  if (prog == nullptr) return Error::runtime("BPF program kt_sk_lookup missing");
+// Loads this pod's sk_lookup program from the node's template and attaches it to the namespace,
+// or swaps it into the pinned link when the pod is already installed.
+Status attachPodProgram(const PinLayout& layout, const MapFds& maps, uint64_t cookie, int netnsFd,
+                        uint64_t netnsIno, CreatedLink& created) {
+  KT_ASSIGN_OR_RETURN(sys::Fd prog, loadSkLookup(layout, maps, cookie));
 
   std::string path = layout.podLink(cookie);
   if (auto pinned = openPinned(path)) {
     auto info = linkInfo(pinned->get());
     if (info && info->type == BPF_LINK_TYPE_NETNS && info->netnsIno == netnsIno) {
-      if (bpf_link_update(pinned->get(), bpf_program__fd(prog), nullptr) != 0) {
+      if (bpf_link_update(pinned->get(), prog.get(), nullptr) != 0) {
         return Error::system("replacing the sk_lookup program of " + path, errno);
       }
       return okStatus();
@@ -152,13 +142,12 @@ Status attachPodProgram(const PinLayout& layout, const MapFds& maps, const Objec
   if (::mkdir(layout.podDir(cookie).c_str(), 0700) != 0 && errno != EEXIST) {
     return Error::system("creating " + layout.podDir(cookie), errno);
   }
-  bpf_link* raw = bpf_program__attach_netns(prog, netnsFd);
-  if (raw == nullptr) {
-    return Error::system("attaching sk_lookup to the pod's network namespace", errno);
+  // Until it is pinned, closing the link's fd detaches it again.
+  sys::Fd link(bpf_link_create(prog.get(), netnsFd, BPF_SK_LOOKUP, nullptr));
+  if (!link) return Error::system("attaching sk_lookup to the pod's network namespace", errno);
+  if (bpf_obj_pin(link.get(), path.c_str()) != 0) {
+    return Error::system("pinning link at " + path, errno);
   }
-  BpfLinkPtr link(raw);
-  int err = bpf_link__pin(link.get(), path.c_str());
-  if (err != 0) return libbpfError("pinning link at " + path, err);
   created.path = path;
   created.created = true;
   return okStatus();
@@ -166,8 +155,8 @@ Status attachPodProgram(const PinLayout& layout, const MapFds& maps, const Objec
 
 }  // namespace
 
-Status installPod(const PinLayout& layout, const MapFds& maps, const ObjectSource& source,
-                  const PodPlan& plan, int netnsFd, uint64_t netnsIno) {
+Status installPod(const PinLayout& layout, const MapFds& maps, const PodPlan& plan, int netnsFd,
+                  uint64_t netnsIno) {
   const uint64_t cookie = plan.netnsCookie;
   auto t0 = std::chrono::steady_clock::now();
   auto since = [&t0] {
@@ -196,7 +185,7 @@ Status installPod(const PinLayout& layout, const MapFds& maps, const ObjectSourc
   spdlog::debug("eBPF: writing {} port sets and {} prefixes took {:.2f} ms", plan.portSets.size(),
                 plan.addrs.size(), since());
   CreatedLink created;
-  KT_TRY(attachPodProgram(layout, maps, source, cookie, netnsFd, netnsIno, created));
+  KT_TRY(attachPodProgram(layout, maps, cookie, netnsFd, netnsIno, created));
   spdlog::debug("eBPF: loading and attaching the pod's sk_lookup program took {:.2f} ms", since());
 
   kt_pod value = plan.pod;

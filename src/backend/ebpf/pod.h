@@ -17,12 +17,13 @@ namespace kt::backend::ebpf {
 
 // Installs or replaces the pod's configuration. Order, so that programs never see a mix of two
 // configurations: the new generation's port sets and prefixes are written, the pod's sk_lookup
-// program is loaded and attached (or swapped into the pinned link), the kt_pods entry is switched
+// program is loaded from the node's template (sk_lookup_prog.h) and attached (or swapped into the
+// pinned link), the kt_pods entry is switched
 // to the new generation in one update, then the previous generation is deleted. On failure the
 // new generation is removed again and the previous configuration stays in force.
 // `netnsFd` is the pod's namespace (the current one), `netnsIno` its inode.
-Status installPod(const PinLayout& layout, const MapFds& maps, const ObjectSource& source,
-                  const PodPlan& plan, int netnsFd, uint64_t netnsIno);
+Status installPod(const PinLayout& layout, const MapFds& maps, const PodPlan& plan, int netnsFd,
+                  uint64_t netnsIno);
 
 // Removes a pod: its kt_pods entry first (interception stops at once), then its sk_lookup link
 // (detached and unpinned), then its port sets and prefixes. Success if nothing is there.
