@@ -263,11 +263,12 @@ class EbpfBackend final : public Backend {
     }
     if (!exists(layout_.root)) return out;
     KT_ASSIGN_OR_RETURN(uint64_t cookie, currentNetnsCookie());
-    if (auto maps = openPinnedMaps(layout_)) {
-      KT_ASSIGN_OR_RETURN(uint64_t ino, sys::currentNetnsInode());
-      KT_ASSIGN_OR_RETURN(PodReadback back, readPod(layout_, *maps, cookie, ino));
-      if (back.pod) {
-        out.push_back("IPv4" + std::string(back.pod->flags & KT_POD_IPV6 ? " and IPv6" : "") +
+    // Only the pod's kt_pods entry: every install of another backend asks, so this must not
+    // walk the node-wide maps (readPod does).
+    if (auto pods = openPinnedMap(layout_, kMapSpecs[kPods])) {
+      kt_pod pod{};
+      if (bpf_map_lookup_elem(pods->get(), &cookie, &pod) == 0) {
+        out.push_back("IPv4" + std::string(pod.flags & KT_POD_IPV6 ? " and IPv6" : "") +
                       ": kt_pods entry of network namespace " + std::to_string(cookie));
       }
     }
@@ -283,7 +284,7 @@ class EbpfBackend final : public Backend {
     KT_TRY(checkNoOtherLayouts(layout_.bpffs));
     KT_TRY(createLayoutDirs(layout_));
     KT_ASSIGN_OR_RETURN(LayoutLock lock, LayoutLock::acquire(layout_));
-    auto node = NodeSetup::ensure(layout_, source_, cgroup);
+    auto node = NodeSetup::ensure(layout_, source_, cgroup, plan_.netnsCookie);
     if (!node) {
       removeEmptyLayout();
       return std::move(node).takeError().context("eBPF install");
@@ -294,7 +295,8 @@ class EbpfBackend final : public Backend {
     sys::Fd netns(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
     if (!netns) return Error::system("opening the current network namespace", errno);
     KT_ASSIGN_OR_RETURN(uint64_t ino, sys::currentNetnsInode());
-    auto status = installPod(layout_, (*node)->maps(), plan_, netns.get(), ino);
+    auto status =
+        installPod(layout_, (*node)->maps(), plan_, netns.get(), ino, (*node)->takePodProgram());
     if (!status) {
       bool loaded = (*node)->loadedPrograms();
       node->reset();  // rolls back what this install attached

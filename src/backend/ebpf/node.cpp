@@ -64,7 +64,8 @@ Status checkObjectMaps(const BpfObject& obj) {
 
 Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
                                                      const ObjectSource& source,
-                                                     const CgroupDir& cgroup) {
+                                                     const CgroupDir& cgroup,
+                                                     uint64_t netnsCookie) {
   std::unique_ptr<NodeSetup> self(new NodeSetup());
 
   // Which links are there, and are they ours to reuse?
@@ -94,7 +95,7 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
     }
     self->maps_ = std::move(*maps);
     spdlog::debug("eBPF: node-wide programs already attached at {}", cgroup.path);
-    KT_TRY(self->ensureSkLookupTemplate(layout, source));
+    KT_TRY(self->ensureSkLookupTemplate(layout, source, netnsCookie));
     return self;
   }
 
@@ -158,7 +159,7 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
       self->createdLinks_.push_back(std::move(link));
     }
     spdlog::debug("eBPF: pinning and attaching took {:.2f} ms", since());
-    KT_TRY(self->ensureSkLookupTemplate(layout, source));
+    KT_TRY(self->ensureSkLookupTemplate(layout, source, netnsCookie));
     spdlog::debug("eBPF: the sk_lookup template took {:.2f} ms", since());
     return okStatus();
   }();
@@ -177,15 +178,17 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
   return self;
 }
 
-Status NodeSetup::ensureSkLookupTemplate(const PinLayout& layout, const ObjectSource& source) {
+Status NodeSetup::ensureSkLookupTemplate(const PinLayout& layout, const ObjectSource& source,
+                                         uint64_t netnsCookie) {
   auto pinned = openSkLookupTemplate(layout);
   if (pinned) return okStatus();
   if (pinned.error().kind() != ErrorKind::kNotFound) return std::move(pinned).takeError();
-  KT_ASSIGN_OR_RETURN(auto tmpl, buildSkLookupTemplate(source, maps_));
-  KT_TRY(pinSkLookupTemplate(layout, *tmpl));
+  KT_ASSIGN_OR_RETURN(auto built, buildSkLookupTemplate(source, maps_, netnsCookie));
+  KT_TRY(pinSkLookupTemplate(layout, *built.tmpl));
   createdPins_.push_back(layout.map(kSkLookupTemplateMap));
+  podProgram_ = std::move(built.prog);
   loaded_ = true;
-  spdlog::debug("eBPF: pinned the sk_lookup template ({} instructions)", tmpl->insnCount);
+  spdlog::debug("eBPF: pinned the sk_lookup template ({} instructions)", built.tmpl->insnCount);
   return okStatus();
 }
 

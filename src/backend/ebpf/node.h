@@ -29,9 +29,11 @@ class NodeSetup {
   // pins the missing maps, attaches the missing programs with bpf_link (multi-attach) and pins
   // the links. Links attached to another cgroup are an error (one attach point per node). Pins
   // the sk_lookup template when it is missing.
+  // `netnsCookie` is the installing pod's: when this call builds the template, the instance it
+  // loads for that is the pod's (podProgram()).
   static Result<std::unique_ptr<NodeSetup>> ensure(const PinLayout& layout,
                                                    const ObjectSource& source,
-                                                   const CgroupDir& cgroup);
+                                                   const CgroupDir& cgroup, uint64_t netnsCookie);
   ~NodeSetup();
   NodeSetup(const NodeSetup&) = delete;
   NodeSetup& operator=(const NodeSetup&) = delete;
@@ -41,16 +43,20 @@ class NodeSetup {
   bool loadedPrograms() const { return loaded_; }
   const MapFds& maps() const { return maps_; }
   int mapFd(MapIndex i) const { return maps_[i].get(); }
+  // The installing pod's sk_lookup instance if building the template loaded one, else invalid.
+  sys::Fd takePodProgram() { return std::move(podProgram_); }
 
  private:
   NodeSetup() = default;
-  Status ensureSkLookupTemplate(const PinLayout& layout, const ObjectSource& source);
+  Status ensureSkLookupTemplate(const PinLayout& layout, const ObjectSource& source,
+                                uint64_t netnsCookie);
   MapFds maps_;
   bool loaded_ = false;
   bool committed_ = false;
   std::vector<std::string> createdPins_;
   std::vector<BpfLinkPtr> createdLinks_;
   std::unique_ptr<BpfObject> object_;
+  sys::Fd podProgram_;
 };
 
 // One line per pinned cgroup link ("kt_connect4 cgroup/connect4 cgroup-id 1234") and a

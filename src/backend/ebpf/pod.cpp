@@ -124,8 +124,10 @@ struct CreatedLink {
 // Loads this pod's sk_lookup program from the node's template and attaches it to the namespace,
 // or swaps it into the pinned link when the pod is already installed.
 Status attachPodProgram(const PinLayout& layout, const MapFds& maps, uint64_t cookie, int netnsFd,
-                        uint64_t netnsIno, CreatedLink& created) {
-  KT_ASSIGN_OR_RETURN(sys::Fd prog, loadSkLookup(layout, maps, cookie));
+                        uint64_t netnsIno, sys::Fd prog, CreatedLink& created) {
+  if (!prog) {
+    KT_ASSIGN_OR_RETURN(prog, loadSkLookup(layout, maps, cookie));
+  }
 
   std::string path = layout.podLink(cookie);
   if (auto pinned = openPinned(path)) {
@@ -156,7 +158,7 @@ Status attachPodProgram(const PinLayout& layout, const MapFds& maps, uint64_t co
 }  // namespace
 
 Status installPod(const PinLayout& layout, const MapFds& maps, const PodPlan& plan, int netnsFd,
-                  uint64_t netnsIno) {
+                  uint64_t netnsIno, sys::Fd program) {
   const uint64_t cookie = plan.netnsCookie;
   auto t0 = std::chrono::steady_clock::now();
   auto since = [&t0] {
@@ -185,7 +187,7 @@ Status installPod(const PinLayout& layout, const MapFds& maps, const PodPlan& pl
   spdlog::debug("eBPF: writing {} port sets and {} prefixes took {:.2f} ms", plan.portSets.size(),
                 plan.addrs.size(), since());
   CreatedLink created;
-  KT_TRY(attachPodProgram(layout, maps, cookie, netnsFd, netnsIno, created));
+  KT_TRY(attachPodProgram(layout, maps, cookie, netnsFd, netnsIno, std::move(program), created));
   spdlog::debug("eBPF: loading and attaching the pod's sk_lookup program took {:.2f} ms", since());
 
   kt_pod value = plan.pod;

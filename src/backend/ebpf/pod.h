@@ -21,9 +21,10 @@ namespace kt::backend::ebpf {
 // pinned link), the kt_pods entry is switched
 // to the new generation in one update, then the previous generation is deleted. On failure the
 // new generation is removed again and the previous configuration stays in force.
-// `netnsFd` is the pod's namespace (the current one), `netnsIno` its inode.
+// `netnsFd` is the pod's namespace (the current one), `netnsIno` its inode. `program`, when
+// valid, is the pod's sk_lookup instance already loaded (NodeSetup::takePodProgram()).
 Status installPod(const PinLayout& layout, const MapFds& maps, const PodPlan& plan, int netnsFd,
-                  uint64_t netnsIno);
+                  uint64_t netnsIno, sys::Fd program = {});
 
 // Removes a pod: its kt_pods entry first (interception stops at once), then its sk_lookup link
 // (detached and unpinned), then its port sets and prefixes. Success if nothing is there.

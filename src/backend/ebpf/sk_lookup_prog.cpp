@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -63,8 +64,8 @@ int progLoad(const SkLookupTemplate& tmpl, char* log, uint32_t logSize) {
 
 }  // namespace
 
-Result<std::unique_ptr<SkLookupTemplate>> buildSkLookupTemplate(const ObjectSource& source,
-                                                                const MapFds& maps) {
+Result<BuiltSkLookup> buildSkLookupTemplate(const ObjectSource& source, const MapFds& maps,
+                                            uint64_t netnsCookie) {
   KT_ASSIGN_OR_RETURN(auto obj, BpfObject::open(ObjectKind::kNetns, source));
   for (size_t i = 0; i < kMapSpecs.size(); ++i) {
     bpf_map* m = obj->map(kMapSpecs[i].name);
@@ -72,9 +73,27 @@ Result<std::unique_ptr<SkLookupTemplate>> buildSkLookupTemplate(const ObjectSour
     int err = bpf_map__reuse_fd(m, maps[i].get());
     if (err != 0) return libbpfError(std::string("reusing map ") + kMapSpecs[i].name, err);
   }
-  KT_TRY(obj->load());
   bpf_program* prog = obj->program(kSkLookupProgram);
   if (prog == nullptr) return templateError("program kt_sk_lookup missing");
+  // The marker's load becomes this namespace's cookie for the load, and the marker again in the
+  // template. Relocation does not move the main program's instructions, so the index holds.
+  std::vector<bpf_insn> raw(bpf_program__insns(prog),
+                            bpf_program__insns(prog) + bpf_program__insn_cnt(prog));
+  size_t cookieInsn = raw.size();
+  for (size_t i = 0; i + 1 < raw.size(); ++i) {
+    if (!isLoad64(raw[i])) continue;
+    if (raw[i].src_reg == 0 && imm64(&raw[i]) == kCookieMarker) {
+      if (cookieInsn != raw.size()) return templateError("a second namespace cookie marker");
+      cookieInsn = i;
+    }
+    ++i;
+  }
+  if (cookieInsn == raw.size()) return templateError("no namespace cookie marker");
+  setImm64(&raw[cookieInsn], netnsCookie);
+  if (int err = bpf_program__set_insns(prog, raw.data(), raw.size()); err != 0) {
+    return libbpfError("setting the namespace cookie of kt_sk_lookup", err);
+  }
+  KT_TRY(obj->load());
   // After the load, libbpf's copy holds the final instructions: maps relocated to its fds.
   const bpf_insn* insns = bpf_program__insns(prog);
   size_t count = bpf_program__insn_cnt(prog);
@@ -88,6 +107,11 @@ Result<std::unique_ptr<SkLookupTemplate>> buildSkLookupTemplate(const ObjectSour
   tmpl->layoutVersion = kLayoutVersion;
   tmpl->insnCount = static_cast<uint32_t>(count);
   std::memcpy(tmpl->insns, insns, count * sizeof(bpf_insn));
+  if (cookieInsn + 1 >= count || !isLoad64(tmpl->insns[cookieInsn]) ||
+      imm64(&tmpl->insns[cookieInsn]) != netnsCookie) {
+    return templateError("the namespace cookie moved during relocation");
+  }
+  setImm64(&tmpl->insns[cookieInsn], kCookieMarker);
   bool cookieSeen = false;
   for (size_t i = 0; i < count; ++i) {
     bpf_insn* in = &tmpl->insns[i];
@@ -112,7 +136,9 @@ Result<std::unique_ptr<SkLookupTemplate>> buildSkLookupTemplate(const ObjectSour
     ++i;  // the second half of the load
   }
   if (!cookieSeen) return templateError("no namespace cookie marker");
-  return tmpl;
+  int fd = ::fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Error::system("duplicating the sk_lookup program fd", errno);
+  return BuiltSkLookup{std::move(tmpl), sys::Fd(fd)};
 }
 
 Status pinSkLookupTemplate(const PinLayout& layout, const SkLookupTemplate& tmpl) {

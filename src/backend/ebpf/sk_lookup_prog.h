@@ -37,12 +37,18 @@ inline constexpr MapSpec kSkLookupTemplateSpec = {
     kSkLookupTemplateMap, BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(SkLookupTemplate), 1,
     BPF_F_RDONLY_PROG};
 
-// Opens the netns object from `source` with libbpf, reusing the shared `maps`, loads it once (a
-// program the kernel verifies, then closes) and turns kt_sk_lookup's relocated instructions into
-// a template. Fails naming the instruction if the program refers to anything but the shared
-// maps and the one cookie marker.
-Result<std::unique_ptr<SkLookupTemplate>> buildSkLookupTemplate(const ObjectSource& source,
-                                                                const MapFds& maps);
+struct BuiltSkLookup {
+  std::unique_ptr<SkLookupTemplate> tmpl;
+  sys::Fd prog;  // the instance loaded to build it, for the namespace given
+};
+
+// Opens the netns object from `source` with libbpf, reusing the shared `maps`, loads it once as
+// the instance of the namespace `netnsCookie` (so the install that builds the template loads no
+// second instance) and turns kt_sk_lookup's relocated instructions into a template. Fails naming
+// the instruction if the program refers to anything but the shared maps and the one cookie
+// marker.
+Result<BuiltSkLookup> buildSkLookupTemplate(const ObjectSource& source, const MapFds& maps,
+                                            uint64_t netnsCookie);
 
 // Creates the template map, writes `tmpl`, freezes it (read-only from then on, for programs and
 // system calls alike) and pins it at layout.map(kSkLookupTemplateMap).
