@@ -4,12 +4,12 @@
 #include <fcntl.h>
 
 #include <cerrno>
-#include <chrono>
 
 #include <spdlog/spdlog.h>
 
 #include "backend/ebpf/pins.h"
 #include "backend/ebpf/probe.h"
+#include "base/stopwatch.h"
 
 namespace kt::backend::ebpf {
 
@@ -97,15 +97,9 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
   }
 
   // First install on this node (or a repair): probe, load, pin, attach.
-  auto t0 = std::chrono::steady_clock::now();
-  auto since = [&t0] {
-    auto now = std::chrono::steady_clock::now();
-    double ms = std::chrono::duration<double, std::milli>(now - t0).count();
-    t0 = now;
-    return ms;
-  };
+  Stopwatch steps;
   KT_TRY(probeKernel());
-  spdlog::debug("eBPF: kernel probes took {:.2f} ms", since());
+  spdlog::debug("eBPF: kernel probes took {:.2f} ms", steps.lapMs());
   KT_ASSIGN_OR_RETURN(self->object_, BpfObject::open(ObjectKind::kCgroup, source));
   BpfObject& obj = *self->object_;
   KT_TRY(checkObjectMaps(obj));
@@ -120,9 +114,9 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
     if (err != 0) return libbpfError(std::string("reusing pinned map ") + kMapSpecs[i].name, err);
     reused[i] = true;
   }
-  spdlog::debug("eBPF: opening the object took {:.2f} ms", since());
+  spdlog::debug("eBPF: opening the object took {:.2f} ms", steps.lapMs());
   KT_TRY(obj.load());
-  spdlog::debug("eBPF: loading the programs took {:.2f} ms", since());
+  spdlog::debug("eBPF: loading the programs took {:.2f} ms", steps.lapMs());
 
   for (size_t i = 0; i < kMapSpecs.size(); ++i) {
     bpf_map* m = obj.map(kMapSpecs[i].name);
@@ -153,7 +147,7 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
     self->createdPins_.push_back(path);
     self->createdLinks_.push_back(std::move(link));
   }
-  spdlog::debug("eBPF: pinning and attaching took {:.2f} ms", since());
+  spdlog::debug("eBPF: pinning and attaching took {:.2f} ms", steps.lapMs());
   self->loaded_ = true;
   spdlog::info("eBPF: attached {} programs at cgroup {} (object {})", toAttach.size(), cgroup.path,
                source.describe(ObjectKind::kCgroup));
