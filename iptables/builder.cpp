@@ -245,7 +245,7 @@ class Builder {
     }
     if (!cfg_.outbound.excludeIps.empty()) {
       Rule r;
-      r.dst = AddrMatch{normalizeCidrs(cfg_.outbound.excludeIps), false};
+      r.dst = AddrMatch{cfg_.outbound.excludeIps, false};
       r.action = action::Return{};
       r.tag = "output/exclude-ips";
       r.insert = true;
@@ -331,7 +331,7 @@ class Builder {
     }
     if (!cfg_.inbound.excludeIps.empty()) {
       Rule r;
-      r.src = AddrMatch{normalizeCidrs(cfg_.inbound.excludeIps), false};
+      r.src = AddrMatch{cfg_.inbound.excludeIps, false};
       r.action = action::Return{};
       r.tag = "inbound/exclude-ips";
       add(in, r, both());
@@ -339,7 +339,7 @@ class Builder {
     if (!cfg_.inbound.includePorts.empty()) {
       Rule r;
       r.proto = L4::kTcp;
-      r.dport = ports(normalizePorts(cfg_.inbound.includePorts));
+      r.dport = ports(cfg_.inbound.includePorts);
       r.action = action::Jump{ChainId::kInboundRedirect};
       r.tag = "inbound/include-ports";
       add(in, r, both());
@@ -348,7 +348,7 @@ class Builder {
     if (!cfg_.inbound.excludePorts.empty()) {
       Rule r;
       r.proto = L4::kTcp;
-      r.dport = ports(normalizePorts(cfg_.inbound.excludePorts));
+      r.dport = ports(cfg_.inbound.excludePorts);
       r.action = action::Return{};
       r.tag = "inbound/exclude-ports";
       add(in, r, both());
@@ -374,7 +374,7 @@ class Builder {
     if (cfg_.outbound.includePorts.empty() && !cfg_.outbound.excludePorts.empty()) {
       Rule r;
       r.proto = L4::kTcp;
-      r.dport = ports(normalizePorts(cfg_.outbound.excludePorts));
+      r.dport = ports(cfg_.outbound.excludePorts);
       r.action = action::Return{};
       r.tag = "outbound/exclude-ports";
       add(out, r, both());
@@ -428,7 +428,7 @@ class Builder {
     r.action = action::Jump{ChainId::kOutboundRedirect};
     if (!cfg_.outbound.includePorts.empty()) {
       r.proto = L4::kTcp;
-      r.dport = ports(normalizePorts(cfg_.outbound.includePorts));
+      r.dport = ports(cfg_.outbound.includePorts);
       r.tag = "outbound/include-ports";
     } else {
       r.tag = "outbound/redirect";
@@ -466,7 +466,8 @@ class Builder {
 }  // namespace
 
 Model build(const config::Config& cfg, const config::Facts& facts) {
-  return Builder(cfg, facts).build();
+  std::optional<Config> copy;
+  return Builder(config::withNormalizedLists(cfg, copy, "the rule builder"), facts).build();
 }
 
 }  // namespace kt::rules

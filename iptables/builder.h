@@ -15,7 +15,9 @@
 
 namespace kt::rules {
 
-// Pure: the same inputs always give the same Model. Expects a validated Config.
+// Pure: the same inputs always give the same Model. Expects a validated Config whose lists are
+// normalized (config.h): the model takes them as they are, so port and address lists come out
+// sorted and merged (a Config built by hand that is not is repaired with an error logged).
 Model build(const config::Config& cfg, const config::Facts& facts);
 
 }  // namespace kt::rules

@@ -21,40 +21,6 @@ namespace kt::app {
 
 namespace {
 
-std::string jsonEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", u);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 // One JSON object per line: {"time":"...","level":"info","logger":"kuma-tproxy","msg":"..."}.
 template <class Mutex>
 class JsonSink : public spdlog::sinks::base_sink<Mutex> {
@@ -76,7 +42,7 @@ class JsonSink : public spdlog::sinks::base_sink<Mutex> {
     auto level = spdlog::level::to_string_view(msg.level);
     std::string line = std::string("{\"time\":\"") + ts + "\",\"level\":\"" +
                        std::string(level.data(), level.size()) + "\",\"msg\":\"" +
-                       jsonEscape(std::string_view(msg.payload.data(), msg.payload.size())) +
+                       escapeJson(std::string_view(msg.payload.data(), msg.payload.size())) +
                        "\"}\n";
     std::fwrite(line.data(), 1, line.size(), f_);
   }

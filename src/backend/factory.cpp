@@ -29,9 +29,7 @@ Result<std::unique_ptr<Backend>> makeChosen(const config::Config& cfg, config::F
 
 // The kind of a backend of makeAllForUninstall(), by its name.
 Kind kindOf(const Backend& b) {
-  for (Kind k : {Kind::kIptablesLegacy, Kind::kIptablesNft, Kind::kNftables, Kind::kEbpf})
-    if (b.name() == config::backendName(k)) return k;
-  return Kind::kAuto;
+  return config::backendByName(b.name()).value_or(Kind::kAuto);
 }
 
 }  // namespace

@@ -165,31 +165,53 @@ std::vector<PortRange> normalizePorts(std::vector<PortRange> ports) {
   return out;
 }
 
+namespace {
+
+// Family, then address, then shorter prefix first, so a covering prefix precedes the prefixes
+// it covers.
+bool cidrLess(const Cidr& a, const Cidr& b) {
+  if (a.addr.family != b.addr.family) return a.addr.family < b.addr.family;
+  // One comparison of the bytes (array's != and < would compare them twice).
+  int c = std::memcmp(a.addr.bytes.data(), b.addr.bytes.data(), a.addr.bytes.size());
+  if (c != 0) return c < 0;
+  return a.prefix < b.prefix;
+}
+
+bool covers(const Cidr& outer, const Cidr& inner) {
+  return outer.family() == inner.family() && outer.prefix <= inner.prefix &&
+         outer.addr.bytes <= inner.addr.bytes && inner.last().bytes <= outer.last().bytes;
+}
+
+}  // namespace
+
 std::vector<Cidr> normalizeCidrs(std::vector<Cidr> cidrs) {
-  // Sort by family, then address, then shorter prefix first, so a covering prefix precedes
-  // the prefixes it covers.
-  auto less = [](const Cidr& a, const Cidr& b) {
-    if (a.addr.family != b.addr.family) return a.addr.family < b.addr.family;
-    // One comparison of the bytes (array's != and < would compare them twice).
-    int c = std::memcmp(a.addr.bytes.data(), b.addr.bytes.data(), a.addr.bytes.size());
-    if (c != 0) return c < 0;
-    return a.prefix < b.prefix;
-  };
-  // Lists are often given sorted, and normalized lists are normalized again downstream.
-  if (!std::is_sorted(cidrs.begin(), cidrs.end(), less))
-    std::sort(cidrs.begin(), cidrs.end(), less);
+  // Lists are often given sorted: checking is linear.
+  if (!std::is_sorted(cidrs.begin(), cidrs.end(), cidrLess))
+    std::sort(cidrs.begin(), cidrs.end(), cidrLess);
   std::vector<Cidr> out;
   for (const auto& c : cidrs) {
-    if (!out.empty()) {
-      const Cidr& prev = out.back();
-      if (prev.family() == c.family() && prev.prefix <= c.prefix &&
-          prev.addr.bytes <= c.addr.bytes && c.last().bytes <= prev.last().bytes) {
-        continue;  // covered by prev
-      }
-    }
+    if (!out.empty() && covers(out.back(), c)) continue;
     out.push_back(c);
   }
   return out;
+}
+
+bool isNormalized(const std::vector<PortRange>& ports) {
+  for (size_t i = 0; i < ports.size(); ++i) {
+    if (ports[i].first > ports[i].last) return false;
+    // Sorted, and neither overlapping nor adjacent to the previous range (those are merged).
+    if (i > 0 && static_cast<uint32_t>(ports[i - 1].last) + 1 >= ports[i].first) return false;
+  }
+  return true;
+}
+
+bool isNormalized(const std::vector<Cidr>& cidrs) {
+  // In sorted order a prefix covering a later one also covers everything between them, so
+  // comparing neighbours finds every covered prefix.
+  for (size_t i = 1; i < cidrs.size(); ++i) {
+    if (!cidrLess(cidrs[i - 1], cidrs[i]) || covers(cidrs[i - 1], cidrs[i])) return false;
+  }
+  return true;
 }
 
 }  // namespace kt

@@ -81,4 +81,9 @@ std::vector<PortRange> normalizePorts(std::vector<PortRange> ports);
 // Sorts prefixes and drops those covered by another prefix of the list.
 std::vector<Cidr> normalizeCidrs(std::vector<Cidr> cidrs);
 
+// Whether a list is already what normalizePorts / normalizeCidrs return for it (one linear pass,
+// no copy): the check downstream code makes instead of normalizing again.
+bool isNormalized(const std::vector<PortRange>& ports);
+bool isNormalized(const std::vector<Cidr>& cidrs);
+
 }  // namespace kt

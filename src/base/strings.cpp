@@ -63,11 +63,14 @@ std::string toLower(std::string_view s) {
   return out;
 }
 
-std::string escapeQuoted(std::string_view value, char quote) {
-  std::string out(1, quote);
-  for (char c : value) {
+namespace {
+
+// Appends `text` with control bytes as \xNN and, when `quote` is not NUL, a backslash before
+// each backslash and `quote`.
+void appendEscaped(std::string& out, std::string_view text, char quote) {
+  for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    if (c == '\\' || c == quote) {
+    if (quote != '\0' && (c == '\\' || c == quote)) {
       out += '\\';
       out += c;
     } else if (u < 0x20 || u == 0x7f) {
@@ -78,7 +81,54 @@ std::string escapeQuoted(std::string_view value, char quote) {
       out += c;
     }
   }
+}
+
+}  // namespace
+
+std::string escapeControl(std::string_view text) {
+  std::string out;
+  appendEscaped(out, text, '\0');
+  return out;
+}
+
+std::string escapeQuoted(std::string_view value, char quote) {
+  std::string out(1, quote);
+  appendEscaped(out, value, quote);
   out += quote;
+  return out;
+}
+
+std::string escapeJson(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (u < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", u);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
   return out;
 }
 

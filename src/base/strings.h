@@ -24,9 +24,15 @@ std::vector<std::string> splitList(std::string_view s, char sep = ',');
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 bool startsWith(std::string_view s, std::string_view prefix);
 std::string toLower(std::string_view s);
+// The escapers of text that may come from outside, so that it cannot forge log or output lines.
+// Control bytes (below 0x20, and 0x7f) become \xNN; everything else is kept.
+std::string escapeControl(std::string_view text);
 // Wraps `value` in `quote` characters with backslash escapes for the quote, the backslash and
 // control bytes (\xNN): valid in a YAML double-quoted scalar, and readable in a message.
 std::string escapeQuoted(std::string_view value, char quote);
+// The inside of a JSON string: '"', '\\', \n, \r, \t and the other bytes below 0x20 (\u00NN)
+// escaped; other bytes kept (UTF-8 passes through).
+std::string escapeJson(std::string_view text);
 // Renders a value for an error message: quoted, control bytes escaped, long values shortened
 // ("'abc\n...' (1048576 bytes)"), so hostile input cannot forge log or output lines.
 std::string quoteForMessage(std::string_view value);

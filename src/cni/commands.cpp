@@ -102,8 +102,8 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, Clock::time
   d.cfg.netnsPath = req.netns;
   // The eBPF backend needs the pod's address; in CNI mode it comes from the interface plugin's
   // result (there is no INSTANCE_IP environment here).
-  if (d.cfg.ebpf.instanceIp.empty() && conf.prevResult) {
-    if (auto ip = podAddress(*conf.prevResult)) d.cfg.ebpf.instanceIp = *ip;
+  if (d.cfg.ebpf.instanceIps.empty() && conf.prevResult) {
+    if (auto ip = podAddress(*conf.prevResult)) d.cfg.ebpf.instanceIps = {*ip};
   }
   return std::nullopt;
 }

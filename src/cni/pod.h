@@ -32,8 +32,6 @@ struct Pod {
 };
 
 inline constexpr const char* kSidecarInjectedAnnotation = "kuma.io/sidecar-injected";
-inline constexpr const char* kTransparentProxyConfigAnnotation =
-    "traffic.kuma.io/transparent-proxy-config";
 inline constexpr const char* kSidecarContainer = "kuma-sidecar";
 inline constexpr const char* kInitContainer = "kuma-init";
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/annotations.h"
+
 namespace kt::cni {
 
 namespace {
@@ -28,9 +30,8 @@ Result<config::Loaded> configFromPod(const Pod& pod, const AdminPolicy& admin) {
   // annotations (Kuma's ConfigMap precedence: annotation > ConfigMap > control plane), and like
   // them limited to pod-level settings and those the administrator allows.
   std::string who = "pod " + pod.ns + "/" + pod.name;
-  if (pod.annotations.count(kTransparentProxyConfigAnnotation) != 0) {
-    spdlog::info("{}: using the configuration of annotation {}", who,
-                 kTransparentProxyConfigAnnotation);
+  if (pod.annotations.count(config::kConfigAnnotation) != 0) {
+    spdlog::info("{}: using the configuration of annotation {}", who, config::kConfigAnnotation);
   }
   KT_ASSIGN_OR_RETURN(auto loaded, config::fromPodAnnotations(pod.annotations, who, admin.pod));
   for (const auto& w : loaded.warnings)

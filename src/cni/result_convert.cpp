@@ -177,7 +177,7 @@ Result<ordered_json> convertResult(const json& result, std::string_view toVersio
   return out;
 }
 
-std::optional<std::string> podAddress(const json& result) {
+std::optional<IpAddress> podAddress(const json& result) {
   auto ips = result.find("ips");
   if (ips == result.end() || !ips->is_array()) return std::nullopt;
   const json* interfaces = nullptr;
@@ -191,7 +191,7 @@ std::optional<std::string> podAddress(const json& result) {
     auto sandbox = iface.is_object() ? iface.find("sandbox") : iface.end();
     return sandbox != iface.end() && sandbox->is_string() && !sandbox->get<std::string>().empty();
   };
-  std::optional<std::string> best;
+  std::optional<IpAddress> best;
   int bestRank = 99;
   for (const auto& ip : *ips) {
     if (!ip.is_object() || !ip.contains("address") || !ip["address"].is_string()) continue;
@@ -202,7 +202,7 @@ std::optional<std::string> podAddress(const json& result) {
     int rank = (inSandbox(ip) ? 0 : 2) + (addr->family == Family::kV4 ? 0 : 1);
     if (rank < bestRank) {
       bestRank = rank;
-      best = addr->str();
+      best = *addr;
     }
   }
   return best;

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/net.h"
 #include "base/result.h"
 
 namespace kt::cni {
@@ -31,6 +32,6 @@ nlohmann::ordered_json emptyResult(std::string_view version);
 // The pod's address in a result (without the prefix length): the first IPv4 address of an
 // interface inside the sandbox (one with "sandbox" set), else the first IPv6 one, else the first
 // address at all; nullopt when the result has none. Used as the eBPF instance IP.
-std::optional<std::string> podAddress(const nlohmann::json& result);
+std::optional<IpAddress> podAddress(const nlohmann::json& result);
 
 }  // namespace kt::cni

@@ -64,7 +64,7 @@ const std::vector<std::string>& knownKeys() {
 
 // Known annotations that would change interception but are not read here: a specific warning.
 std::string_view unsupportedReason(std::string_view key) {
-  if (key == "traffic.kuma.io/transparent-proxy-config") {
+  if (key == kConfigAnnotation) {
     return "not read by the config stage; pass the configuration with --config-file";
   }
   if (key == "traffic.kuma.io/transparent-proxy-configmap-name") {

@@ -20,6 +20,11 @@ struct Annotation {
 // a key of an earlier one.
 using Annotations = std::map<std::string, Annotation, std::less<>>;
 
+// Kuma's annotation that carries a whole configuration in the config-file schema (its ConfigMap
+// mode). The CNI plugin reads it as a config-file layer (loader.h fromPodAnnotations); as an
+// annotation setting it is unsupported.
+inline constexpr const char* kConfigAnnotation = "traffic.kuma.io/transparent-proxy-config";
+
 // Most annotations accepted from one input.
 inline constexpr size_t kMaxAnnotations = 4096;
 

@@ -40,7 +40,7 @@ const char* typeName(ValueKind kind) {
       return "IFACE";
     case ValueKind::kEnvVarName:
       return "NAME";
-    case ValueKind::kOptionalIp:
+    case ValueKind::kInstanceIps:
       return "IP";
     case ValueKind::kObjectDigests:
       return "FILE=SHA256,...";

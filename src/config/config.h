@@ -5,11 +5,14 @@
 // Facts gathered at run time (src/config/facts.h); nothing downstream parses text again.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/net.h"
@@ -24,8 +27,32 @@ enum class Backend { kAuto, kIptables, kIptablesLegacy, kIptablesNft, kNftables,
 
 enum class Protocol { kTcp, kUdp };
 
-const char* backendName(Backend b);            // "auto", "iptables", ..., "ebpf"
+// The one table of backend names (flags, config file, annotations, the CNI administrator's
+// allowed_backends, messages, help), in the order they are listed.
+struct BackendName {
+  Backend backend;
+  const char* name;
+};
+inline constexpr std::array<BackendName, 6> kBackendNames{{
+    {Backend::kAuto, "auto"},
+    {Backend::kIptables, "iptables"},
+    {Backend::kIptablesLegacy, "iptables-legacy"},
+    {Backend::kIptablesNft, "iptables-nft"},
+    {Backend::kNftables, "nftables"},
+    {Backend::kEbpf, "ebpf"},
+}};
+
+const char* backendName(Backend b);  // "auto", "iptables", ..., "ebpf"
+std::optional<Backend> backendByName(std::string_view name);
+// Every name of kBackendNames, separated by `sep`, the last two by `lastSep`:
+// "auto, iptables, ... or ebpf".
+std::string backendNameList(std::string_view sep, std::string_view lastSep);
 const char* ipFamilyModeName(IpFamilyMode m);  // "dualstack" / "ipv4"
+
+// "Normalized" below: a list as normalizePorts / normalizeCidrs (base/net.h) return it: sorted,
+// overlapping and adjacent port ranges merged, prefixes covered by another one dropped. The
+// config stage normalizes every list once (normalizeLists); the rule builder, the eBPF plan and
+// the nft set encoding take the lists as they are and do not sort or merge them again.
 
 // One `[proto:][ports:]uids` entry of --exclude-outbound-ports-for-uids.
 struct UidPortExclusion {
@@ -35,13 +62,26 @@ struct UidPortExclusion {
   bool operator==(const UidPortExclusion&) const = default;
 };
 
+// kumaDPUser as given, parsed: a uid, or a user name that gatherFacts() looks up, or neither
+// (the default: uid 5678 if it exists, else user kuma-dp, else the numeric 5678). Resolved into
+// Facts::kumaDpUid.
+struct SidecarUser {
+  std::optional<uint32_t> uid;  // 0-4294967294
+  std::string name;             // a user name; empty when uid is set
+  static SidecarUser ofUid(uint32_t uid) { return SidecarUser{uid, {}}; }
+  static SidecarUser named(std::string name) { return SidecarUser{std::nullopt, std::move(name)}; }
+  bool isDefault() const { return !uid && name.empty(); }
+  std::string str() const;  // "5678", "kuma-dp", "" for the default
+  bool operator==(const SidecarUser&) const = default;
+};
+
 struct Inbound {
   bool enabled = true;  // false for gateways: the inbound chain only RETURNs
   uint16_t port = 15006;
   uint16_t portV6 = 15010;              // IPv6 inbound redirect port; 0 = no IPv6 rules at all
-  std::vector<PortRange> excludePorts;  // normalized
-  std::vector<PortRange> includePorts;  // config file only; non-empty = redirect only these
-  std::vector<Cidr> excludeIps;         // source addresses never redirected; both families
+  std::vector<PortRange> excludePorts;  // normalized; with the probe proxy port
+  std::vector<PortRange> includePorts;  // normalized; config file only; non-empty = only these
+  std::vector<Cidr> excludeIps;         // normalized; sources never redirected; both families
   bool insertInsteadOfAppend = false;   // -I PREROUTING instead of -A
   // kuma.io/application-probe-proxy-port (0 = none). The loader has already added it to
   // excludePorts; kept for provenance and validation, backends need not read it.
@@ -52,9 +92,9 @@ struct Inbound {
 struct Outbound {
   bool enabled = true;
   uint16_t port = 15001;
-  std::vector<PortRange> excludePorts;
-  std::vector<PortRange> includePorts;
-  std::vector<Cidr> excludeIps;  // destinations never redirected; both families
+  std::vector<PortRange> excludePorts;  // normalized
+  std::vector<PortRange> includePorts;  // normalized
+  std::vector<Cidr> excludeIps;         // normalized; destinations never redirected; both families
   std::vector<UidPortExclusion> excludePortsForUids;
   bool insertInsteadOfAppend = false;
   bool operator==(const Outbound&) const = default;
@@ -71,7 +111,10 @@ struct Dns {
 
 struct Ebpf {
   bool enabled = false;
-  std::string instanceIp;  // --ebpf-instance-ip; else $instanceIpEnvVarName
+  // The pod's own addresses, at most one per family: --ebpf-instance-ip, else the variable
+  // named by instanceIpEnvVarName (the loader reads it), else in CNI mode the interface
+  // plugin's result. Empty = not given (the loader requires it for the eBPF backend).
+  std::vector<IpAddress> instanceIps;
   std::string instanceIpEnvVarName = "INSTANCE_IP";
   std::string bpffsPath = "/run/kuma/bpf";
   std::string cgroupPath = "/sys/fs/cgroup";
@@ -99,9 +142,7 @@ struct Retry {
 struct Config {
   // kuma.io/transparent-proxying: disabled = nothing to install.
   bool transparentProxyEnabled = true;
-  // As given: a uid or a user name; empty = uid 5678 if it exists, else user "kuma-dp", else
-  // the numeric 5678. Resolved into Facts::kumaDpUid.
-  std::string kumaDpUser;
+  SidecarUser kumaDpUser;
   IpFamilyMode ipFamilyMode = IpFamilyMode::kDualStack;
   // True when dualstack was asked for explicitly by a flag or an environment variable: then a
   // namespace without IPv6 is an error instead of a warning. Annotations and config files do
@@ -134,5 +175,16 @@ struct Config {
   Backend effectiveBackend() const;
   bool operator==(const Config&) const = default;
 };
+
+// Normalizes every port and address list of cfg in place (the uid exclusions' ports too). The
+// config stage's one normalization step; code that builds a Config by hand calls it too.
+void normalizeLists(Config& cfg);
+// The name of the first list of cfg that is not normalized ("outbound.excludeIps"), if any.
+std::optional<std::string> unnormalizedList(const Config& cfg);
+// For the consumers of the lists (rule builder, eBPF plan): returns cfg itself when its lists
+// are normalized, which is one linear pass; otherwise (a caller that bypassed the config stage)
+// logs an error naming the list and `user`, and returns a normalized copy held in `copy`.
+const Config& withNormalizedLists(const Config& cfg, std::optional<Config>& copy,
+                                  std::string_view user);
 
 }  // namespace kt::config

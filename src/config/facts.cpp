@@ -18,10 +18,6 @@ constexpr uint32_t kDefaultUid = 5678;
 constexpr const char* kDefaultUser = "kuma-dp";
 constexpr size_t kMaxResolvConfBytes = 1024 * 1024;
 
-bool isNumeric(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
 // getpwuid_r / getpwnam_r: true if found.
 bool uidExists(uint32_t uid) {
   passwd pw{}, *res = nullptr;
@@ -38,13 +34,9 @@ bool lookupUser(const std::string& name, uint32_t& uid) {
 }
 
 Result<uint32_t> resolveUid(const Config& cfg) {
-  const std::string& user = cfg.kumaDpUser;
-  if (isNumeric(user)) {
-    if (user.size() > 10 || std::stoull(user) > 0xFFFFFFFEull) {
-      return Error::config("--kuma-dp-user: " + quoteForMessage(user) + " is not a valid uid");
-    }
-    return static_cast<uint32_t>(std::stoul(user));
-  }
+  // The config stage parsed the value: a uid is used as it is, only a name needs NSS.
+  if (cfg.kumaDpUser.uid) return *cfg.kumaDpUser.uid;
+  const std::string& user = cfg.kumaDpUser.name;
   if (!user.empty()) {
     if (cfg.cniMode) {
       return Error::config("--kuma-dp-user: " + quoteForMessage(user) +

@@ -100,7 +100,7 @@ class Merger {
     return it == winners_.end() ? nullptr : &it->second.source;
   }
 
-  // `env` = nullptr: the caller fills ebpf.instanceIp itself (CNI), so it is not required.
+  // `env` = nullptr: the caller fills ebpf.instanceIps itself (CNI), so it is not required.
   Loaded finish(const Environment* env, bool cniMode) {
     Loaded out;
     Config& cfg = out.config;
@@ -121,12 +121,7 @@ class Merger {
       auto kind = it->second.kind;
       cfg.ipFamilyModeExplicit = kind == Source::Kind::kFlag || kind == Source::Kind::kEnvironment;
     }
-    cfg.inbound.excludePorts = normalizePorts(std::move(cfg.inbound.excludePorts));
-    cfg.inbound.includePorts = normalizePorts(std::move(cfg.inbound.includePorts));
-    cfg.outbound.excludePorts = normalizePorts(std::move(cfg.outbound.excludePorts));
-    cfg.outbound.includePorts = normalizePorts(std::move(cfg.outbound.includePorts));
-    cfg.inbound.excludeIps = normalizeCidrs(std::move(cfg.inbound.excludeIps));
-    cfg.outbound.excludeIps = normalizeCidrs(std::move(cfg.outbound.excludeIps));
+    normalizeLists(cfg);
     if (env) instanceIp(*env, out);
     validate(cfg, out.provenance, problems_, warnings_);
     // The probe proxy port is the sidecar's own listener for kubelet probes: never redirected.
@@ -182,17 +177,17 @@ class Merger {
   // ebpf.instanceIPEnvVarName (INSTANCE_IP, filled from status.podIP by the injector).
   void instanceIp(const Environment& env, Loaded& out) {
     Config& cfg = out.config;
-    if (cfg.effectiveBackend() != Backend::kEbpf || !cfg.ebpf.instanceIp.empty()) return;
+    if (cfg.effectiveBackend() != Backend::kEbpf || !cfg.ebpf.instanceIps.empty()) return;
     const std::string& var = cfg.ebpf.instanceIpEnvVarName;
     auto it = env.find(var);
     if (it != env.end() && !it->second.empty()) {
       Source src = Source::env(var);
-      auto ip = parseOptionalIp(it->second);
-      if (!ip) {
-        problems_.add(src, ip.error().message());
+      auto ips = parseInstanceIps(it->second);
+      if (!ips) {
+        problems_.add(src, ips.error().message());
         return;
       }
-      cfg.ebpf.instanceIp = *ip;
+      cfg.ebpf.instanceIps = std::move(ips).value();
       out.provenance["ebpf.instanceIP"] = src;
       return;
     }
@@ -356,7 +351,6 @@ Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotat
 
 Result<Loaded> fromPodAnnotations(const std::map<std::string, std::string>& annotations,
                                   const std::string& sourceName, const PodPolicy& policy) {
-  constexpr const char* kConfigKey = "traffic.kuma.io/transparent-proxy-config";
   // The administrator's values alone, to tell a pod's no-op repetition of them from a change.
   Config admin;
   if (!policy.adminConfig.empty()) {
@@ -369,11 +363,12 @@ Result<Loaded> fromPodAnnotations(const std::map<std::string, std::string>& anno
   addAdminLayer(merger, policy, problems);
   Annotations in;
   for (const auto& [key, value] : annotations) {
-    if (key == kConfigKey) {
-      merger.add(kFileLayer,
-                 allowedForPod(configFileAssignments(
-                                   value, sourceName + " annotation " + kConfigKey, problems),
-                               policy, admin, problems));
+    if (key == kConfigAnnotation) {
+      merger.add(
+          kFileLayer,
+          allowedForPod(configFileAssignments(
+                            value, sourceName + " annotation " + kConfigAnnotation, problems),
+                        policy, admin, problems));
       continue;
     }
     in[key] = Annotation{value, Source{Source::Kind::kAnnotation, key, sourceName, 0}};

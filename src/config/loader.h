@@ -64,7 +64,7 @@ Result<Loaded> load(const LoadRequest& req);
 // The annotation layer alone over the built-in defaults, for the CNI plugin (which gets the
 // pod's annotations from the API server). `sourceName` names them in messages and provenance
 // (e.g. "pod default/web-0"). The eBPF instance IP is not required here: the caller knows the
-// pod's address and fills Config::ebpf.instanceIp itself.
+// pod's address and fills Config::ebpf.instanceIps itself.
 Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotations,
                                const std::string& sourceName, bool cniMode);
 

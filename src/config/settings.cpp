@@ -41,6 +41,12 @@ std::string showValue(IpFamilyMode v) {
 std::string showValue(Backend v) {
   return backendName(v);
 }
+std::string showValue(const SidecarUser& v) {
+  return v.str();
+}
+std::string showValue(const std::vector<IpAddress>& v) {
+  return formatIps(v);
+}
 std::string showValue(const std::string& v) {
   return v;
 }
@@ -109,6 +115,12 @@ Setting inverted(Setting s, Get get) {
 }
 
 using K = ValueKind;
+
+// The --backend help text; static, as Setting::help is a view.
+std::string_view backendChoices() {
+  static const std::string text = backendNameList(", ", " or ");
+  return text;
+}
 
 std::vector<Setting> buildTable() {
   std::vector<Setting> t;
@@ -240,11 +252,11 @@ std::vector<Setting> buildTable() {
           .help("use the eBPF backend"),
       [](auto& c) -> auto& { return c.ebpf.enabled; }));
   t.push_back(field(
-      Def("ebpf.instanceIP", K::kOptionalIp)
+      Def("ebpf.instanceIP", K::kInstanceIps)
           .flags({"--ebpf-instance-ip"})
-          .help("the pod's IP address (default: $INSTANCE_IP, see "
+          .help("the pod's IP address, or its IPv4,IPv6 pair (default: $INSTANCE_IP, see "
                 "ebpf.instanceIPEnvVarName)"),
-      [](auto& c) -> auto& { return c.ebpf.instanceIp; }));
+      [](auto& c) -> auto& { return c.ebpf.instanceIps; }));
   t.push_back(field(
       Def("ebpf.instanceIPEnvVarName", K::kEnvVarName)
           .node()
@@ -349,9 +361,7 @@ std::vector<Setting> buildTable() {
           .help("pause between retries (Go duration: 2s, 500ms, 1m30s)"),
       [](auto& c) -> auto& { return c.retry.sleepBetweenRetries; }));
   t.push_back(field(
-      Def("backend", K::kBackend)
-          .flags({"--backend"})
-          .help("auto, iptables, iptables-legacy, iptables-nft, nftables or ebpf"),
+      Def("backend", K::kBackend).flags({"--backend"}).help(backendChoices()),
       [](auto& c) -> auto& { return c.backend; }));
   t.push_back(field(
       Def("transparentProxying", K::kBool)
@@ -517,8 +527,8 @@ Result<Value> parseSettingValue(const Setting& s, std::string_view text) {
       return wrap(parseInterfaceName(text));
     case K::kEnvVarName:
       return wrap(parseEnvVarName(text));
-    case K::kOptionalIp:
-      return wrap(parseOptionalIp(text));
+    case K::kInstanceIps:
+      return wrap(parseInstanceIps(text));
     case K::kObjectDigests: {
       auto d = parseObjectDigests(text);
       if (!d) return std::move(d).takeError();

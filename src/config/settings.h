@@ -38,7 +38,7 @@ enum class ValueKind {
   kOptionalPath,  // empty = built-in choice
   kInterface,     // interface name, empty = automatic
   kEnvVarName,
-  kOptionalIp,
+  kInstanceIps,    // empty, one address, or a comma list of one per family
   kObjectDigests,  // `file=sha256hex` comma list
 };
 
@@ -58,7 +58,7 @@ enum class Scope { kPod, kNode };
 
 using Value = std::variant<bool, uint16_t, uint32_t, std::vector<PortRange>, std::vector<Cidr>,
                            std::vector<UidPortExclusion>, std::chrono::milliseconds, IpFamilyMode,
-                           Backend, std::string>;
+                           Backend, std::string, std::vector<IpAddress>, SidecarUser>;
 
 struct Setting {
   std::string_view key;  // canonical key, e.g. "redirect.inbound.port"

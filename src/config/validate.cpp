@@ -117,9 +117,8 @@ class Checker {
   }
 
   void cniUser() {
-    const std::string& user = cfg_.kumaDpUser;
+    const std::string& user = cfg_.kumaDpUser.name;
     if (!cfg_.cniMode || user.empty()) return;
-    if (user.find_first_not_of("0123456789") == std::string::npos) return;
     problems_.add(std::string("kumaDPUser ") + from("kumaDPUser") + ": " + quoteForMessage(user) +
                   " is a user name, but CNI mode accepts only numeric uids");
   }

@@ -189,7 +189,6 @@ Result<UidPortExclusion> parseUidExclusion(std::string_view text) {
       KT_ASSIGN_OR_RETURN(auto r, parseUidPortItem(item));
       e.ports.push_back(r);
     }
-    e.ports = normalizePorts(std::move(e.ports));
   }
 
   if (uids == "*") return Error::config("wildcard '*' is not allowed for UIDs");
@@ -318,21 +317,19 @@ Result<IpFamilyMode> parseIpFamilyMode(std::string_view text) {
 }
 
 Result<Backend> parseBackend(std::string_view text) {
-  for (auto b : {Backend::kAuto, Backend::kIptables, Backend::kIptablesLegacy,
-                 Backend::kIptablesNft, Backend::kNftables, Backend::kEbpf}) {
-    if (text == backendName(b)) return b;
-  }
-  return Error::config("value " + quoteForMessage(text) +
-                       " is not a backend: must be one of auto, iptables, iptables-legacy, "
-                       "iptables-nft, nftables, ebpf");
+  if (auto b = backendByName(text)) return *b;
+  return Error::config("value " + quoteForMessage(text) + " is not a backend: must be one of " +
+                       backendNameList(", ", ", "));
 }
 
-Result<std::string> parseUser(std::string_view text) {
-  if (text.empty()) return std::string();
+Result<SidecarUser> parseUser(std::string_view text) {
+  if (text.empty()) return SidecarUser{};
   uint64_t uid = 0;
   if (isDigits(text)) {
     // (uid_t)-1 means "no uid" to the kernel, so the largest usable uid is 4294967294.
-    if (parseU64(text, uid) && uid <= 4294967294ull) return std::string(text);
+    if (parseU64(text, uid) && uid <= 4294967294ull) {
+      return SidecarUser::ofUid(static_cast<uint32_t>(uid));
+    }
   } else {
     auto first = static_cast<unsigned char>(text[0]);
     bool ok = text.size() <= 32 && (std::isalpha(first) || text[0] == '_');
@@ -341,7 +338,7 @@ Result<std::string> parseUser(std::string_view text) {
       bool last = i + 1 == text.size();
       ok = std::isalnum(c) || c == '_' || c == '.' || c == '-' || (last && c == '$');
     }
-    if (ok) return std::string(text);
+    if (ok) return SidecarUser::named(std::string(text));
   }
   return Error::config("value " + quoteForMessage(text) +
                        " is not a uid (0-4294967294) or a user name");
@@ -439,11 +436,29 @@ std::string formatObjectDigests(const std::map<std::string, std::string>& digest
   return join(parts, ",");
 }
 
-Result<std::string> parseOptionalIp(std::string_view text) {
-  if (text.empty()) return std::string();
-  auto ip = IpAddress::parse(text);
-  if (!ip) return Error::config("value " + quoteForMessage(text) + " is not an IP address");
-  return ip->str();
+Result<std::vector<IpAddress>> parseInstanceIps(std::string_view text) {
+  std::vector<IpAddress> out;
+  if (text.empty()) return out;
+  for (const auto& item : splitList(text, ',')) {
+    auto ip = IpAddress::parse(item);
+    if (!ip) return Error::config("value " + quoteForMessage(item) + " is not an IP address");
+    for (const auto& seen : out) {
+      if (seen.family == ip->family) {
+        return Error::config("value " + quoteForMessage(text) + " has more than one " +
+                             familyName(ip->family) + " address; give at most one per family");
+      }
+    }
+    out.push_back(*ip);
+  }
+  if (out.empty()) return Error::config("value " + quoteForMessage(text) + " is not an IP address");
+  return out;
+}
+
+std::string formatIps(const std::vector<IpAddress>& ips) {
+  std::vector<std::string> parts;
+  for (const auto& ip : ips)
+    parts.push_back(ip.str());
+  return join(parts, ",");
 }
 
 std::string formatPorts(const std::vector<PortRange>& ports) {

@@ -51,11 +51,12 @@ Result<bool> parseYesNo(std::string_view text);
 // "value 'x' is not a valid port (uint16 in the range [1, 65535])".
 Result<uint16_t> parsePortValue(std::string_view text, bool allowZero = false);
 // A comma list of ports and `a-b` ranges (our extension), items trimmed, empty items skipped.
-// Not normalized (the caller merges lists first).
+// Not normalized (the loader normalizes the merged lists: config.h normalizeLists).
 Result<std::vector<PortRange>> parsePortList(std::string_view text);
 // A comma list of IPv4/IPv6 addresses or CIDRs, items trimmed, empty items skipped.
 Result<std::vector<Cidr>> parseCidrList(std::string_view text);
 // One `[proto:][ports:]uids` entry of --exclude-outbound-ports-for-uids, with Kuma's messages.
+// Its ports are not normalized yet (normalizeLists does it with the other lists).
 Result<UidPortExclusion> parseUidExclusion(std::string_view text);
 
 // Go's time.ParseDuration syntax ("2s", "500ms", "1m30s", "1.5h", "0"), not negative, at most
@@ -66,11 +67,11 @@ Result<uint32_t> parseUint(std::string_view text, uint32_t max);
 
 // "dualstack" or "ipv4", case-sensitive.
 Result<IpFamilyMode> parseIpFamilyMode(std::string_view text);
-// auto|iptables|iptables-legacy|iptables-nft|nftables|ebpf.
+// One name of kBackendNames (config.h).
 Result<Backend> parseBackend(std::string_view text);
 
 // A uid (0-4294967294) or a POSIX-style user name; empty = the default user.
-Result<std::string> parseUser(std::string_view text);
+Result<SidecarUser> parseUser(std::string_view text);
 // A path: not empty, no control characters. `absolute` also requires a leading '/'.
 Result<std::string> parsePath(std::string_view text, bool absolute);
 // A path that may be empty (= the built-in choice).
@@ -80,7 +81,11 @@ Result<std::string> parseInterfaceName(std::string_view text);
 // An environment variable name ([A-Za-z_][A-Za-z0-9_]*).
 Result<std::string> parseEnvVarName(std::string_view text);
 // An IPv4 or IPv6 address; empty = unset.
-Result<std::string> parseOptionalIp(std::string_view text);
+// --ebpf-instance-ip: one address, or a comma list with at most one per family; empty text =
+// none. Items are trimmed.
+Result<std::vector<IpAddress>> parseInstanceIps(std::string_view text);
+// "10.0.0.1" / "10.0.0.1,fd00::1": the text parseInstanceIps reads back.
+std::string formatIps(const std::vector<IpAddress>& ips);
 // SHA-256 digests of eBPF object files: a comma list of `file=hex` (64 hex digits; the file a
 // plain name such as kuma_tproxy_cgroup.bpf.o), items trimmed, empty = none. Returned in
 // canonical form: sorted by file, lower-case hex.

@@ -1,33 +1,13 @@
 #include "config/yaml_util.h"
 
-#include <cstdio>
+#include "base/strings.h"
 
 namespace kt::config {
 
-namespace {
-
-// yaml-cpp copies input bytes into some messages ("unknown escape character: <byte>"): escape
-// control bytes so that a hostile document cannot put raw line breaks or terminal escapes into
-// our error output.
-std::string escapeControl(std::string_view msg) {
-  std::string out;
-  for (char c : msg) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<YAML::Node> loadYaml(std::string_view text) {
-  // yaml-cpp reports errors only as exceptions; they stop here.
+  // yaml-cpp reports errors only as exceptions; they stop here. It copies input bytes into some
+  // messages ("unknown escape character: <byte>"): control bytes are escaped so that a hostile
+  // document cannot put raw line breaks or terminal escapes into our error output.
   try {
     return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {

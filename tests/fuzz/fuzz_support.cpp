@@ -246,6 +246,9 @@ void checkLoad(const Result<config::Loaded>& loaded) {
   }
   if (loaded->disabled) return;
   const config::Config& cfg = loaded->config;
+  // The config stage normalizes every list once; the consumers rely on it.
+  if (auto list = config::unnormalizedList(cfg))
+    fail("a list left the config stage unnormalized", *list);
   checkCanonicalText(*loaded);
   // Fixed facts: no NSS and no resolv.conf (a fuzzed path must never be opened).
   config::Facts facts;

@@ -153,7 +153,7 @@ inline Status loadForeign(ScratchNetns& ns, const std::string& mode, Family f) {
 inline config::Config testConfig() {
   config::Config cfg;
   cfg.retry.maxRetries = 0;
-  cfg.kumaDpUser = "5678";
+  cfg.kumaDpUser = config::SidecarUser::ofUid(5678);
   return cfg;
 }
 

@@ -33,6 +33,20 @@ TEST(EscapeQuoted, EscapesTheQuoteBackslashAndControlBytes) {
   EXPECT_EQ(escapeQuoted("", '"'), "\"\"");
 }
 
+TEST(EscapeControl, EscapesOnlyControlBytes) {
+  EXPECT_EQ(escapeControl("a\"b'c\\d"), "a\"b'c\\d");
+  EXPECT_EQ(escapeControl(std::string_view("x\r\n\x1b[2J\x7f\0", 9)),
+            "x\\x0d\\x0a\\x1b[2J\\x7f\\x00");
+  EXPECT_EQ(escapeControl(""), "");
+}
+
+TEST(EscapeJson, EscapesWhatJsonStringsRequire) {
+  EXPECT_EQ(escapeJson("say \"hi\" \\ bye"), "say \\\"hi\\\" \\\\ bye");
+  EXPECT_EQ(escapeJson("a\nb\rc\td\x01\x1f"), "a\\nb\\rc\\td\\u0001\\u001f");
+  // DEL and UTF-8 are valid inside a JSON string.
+  EXPECT_EQ(escapeJson("\x7f\xc3\xa9"), "\x7f\xc3\xa9");
+}
+
 TEST(QuoteForMessage, ShortValuesAreQuotedWhole) {
   EXPECT_EQ(quoteForMessage("80,x"), "'80,x'");
   EXPECT_EQ(quoteForMessage("-A OUTPUT\n-j ACCEPT"), "'-A OUTPUT\\x0a-j ACCEPT'");

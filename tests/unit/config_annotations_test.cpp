@@ -232,7 +232,7 @@ TEST(ConfigAnnotationMapping, PortsFamilyAndUser) {
   EXPECT_FALSE(c.ipv6Requested());
   EXPECT_EQ(c.ipFamilyMode, IpFamilyMode::kIpv4);
   EXPECT_FALSE(c.ipFamilyModeExplicit);
-  EXPECT_EQ(c.kumaDpUser, "1234");
+  EXPECT_EQ(c.kumaDpUser.str(), "1234");
 }
 
 TEST(ConfigAnnotationMapping, Exclusions) {

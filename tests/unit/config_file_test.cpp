@@ -4,6 +4,7 @@
 
 #include "config/config_file.h"
 #include "config/loader.h"
+#include "config/values.h"
 #include "config_test_support.h"
 
 namespace kt::config {
@@ -73,7 +74,7 @@ backend: ebpf
 )";
 
 void expectFullConfig(const Config& c) {
-  EXPECT_EQ(c.kumaDpUser, "1234");
+  EXPECT_EQ(c.kumaDpUser.str(), "1234");
   EXPECT_EQ(c.ipFamilyMode, IpFamilyMode::kIpv4);
   EXPECT_FALSE(c.ipFamilyModeExplicit);
   EXPECT_EQ(c.inbound.port, 16006);
@@ -94,7 +95,7 @@ void expectFullConfig(const Config& c) {
   EXPECT_FALSE(c.dns.conntrackZoneSplit);
   EXPECT_EQ(c.dns.resolvConfPath, "/tmp/resolv.conf");
   EXPECT_TRUE(c.ebpf.enabled);
-  EXPECT_EQ(c.ebpf.instanceIp, "10.1.2.3");
+  EXPECT_EQ(formatIps(c.ebpf.instanceIps), "10.1.2.3");
   EXPECT_EQ(c.ebpf.instanceIpEnvVarName, "POD_IP");
   EXPECT_EQ(c.ebpf.bpffsPath, "/sys/fs/bpf");
   EXPECT_EQ(c.ebpf.cgroupPath, "/sys/fs/cgroup/unified");

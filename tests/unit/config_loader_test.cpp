@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "config/loader.h"
+#include "config/values.h"
 #include "config_test_support.h"
 
 namespace kt::config {
@@ -108,6 +109,56 @@ TEST(ConfigLoader, ListsAreReplacedAcrossLayersAndAddUpWithinOne) {
   ASSERT_EQ(r->config.outbound.excludePortsForUids.size(), 2u);
   EXPECT_EQ(r->config.outbound.excludePortsForUids[0].uids, (UidRange{1, 1}));
   EXPECT_EQ(r->config.outbound.excludePortsForUids[1].uids, (UidRange{2, 2}));
+}
+
+// The loader is the one place lists are normalized: what it returns passes the check the rule
+// builder and the eBPF plan make, and no consumer sorts or merges again.
+TEST(ConfigLoader, ListsLeaveNormalized) {
+  TempFile file("redirect:\n  inbound:\n    includePorts: [9090, 8080, 8081]\n", ".yaml");
+  LoadRequest req;
+  req.configFile = file.path();
+  req.flags = {flag("--exclude-outbound-ports", "443,80,81,79-80"),
+               flag("--exclude-inbound-ips", "fd00::1,10.1.0.0/16,10.0.0.0/8,fd00::/8"),
+               flag("--exclude-outbound-ips", "192.168.1.1,10.0.0.1,192.168.1.1"),
+               flag("--exclude-outbound-ports-for-uids", "tcp:90,81,80-85:1000")};
+  auto r = load(req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  const Config& c = r->config;
+  EXPECT_EQ(unnormalizedList(c), std::nullopt);
+  EXPECT_EQ(c.outbound.excludePorts, (std::vector<PortRange>{{79, 81}, {443, 443}}));
+  EXPECT_EQ(c.inbound.includePorts, (std::vector<PortRange>{{8080, 8081}, {9090, 9090}}));
+  EXPECT_EQ(formatCidrs(c.inbound.excludeIps), "10.0.0.0/8,fd00::/8");
+  EXPECT_EQ(formatCidrs(c.outbound.excludeIps), "10.0.0.1/32,192.168.1.1/32");
+  ASSERT_EQ(c.outbound.excludePortsForUids.size(), 1u);
+  EXPECT_EQ(c.outbound.excludePortsForUids[0].ports, (std::vector<PortRange>{{80, 85}, {90, 90}}));
+}
+
+TEST(ConfigLoader, UnnormalizedListsAreNamedAndRepairedForConsumers) {
+  Config c;
+  EXPECT_EQ(unnormalizedList(c), std::nullopt);
+  std::optional<Config> copy;
+  EXPECT_EQ(&withNormalizedLists(c, copy, "a test"), &c);
+  EXPECT_FALSE(copy);
+
+  UidPortExclusion ex;
+  ex.protocols = {Protocol::kTcp};
+  ex.ports = {{81, 81}, {80, 80}};
+  ex.uids = {1, 1};
+  c.outbound.excludePortsForUids = {ex};
+  EXPECT_EQ(unnormalizedList(c), "outbound.excludePortsForUids");
+  c.outbound.excludeIps = {*Cidr::parse("10.0.0.0/8"), *Cidr::parse("10.0.0.1")};
+  EXPECT_EQ(unnormalizedList(c), "outbound.excludeIps");
+  c.inbound.excludePorts = {{443, 443}, {22, 22}};
+  EXPECT_EQ(unnormalizedList(c), "inbound.excludePorts");
+
+  const Config& fixed = withNormalizedLists(c, copy, "a test");
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(&fixed, &*copy);
+  EXPECT_EQ(unnormalizedList(fixed), std::nullopt);
+  EXPECT_EQ(fixed.inbound.excludePorts, (std::vector<PortRange>{{22, 22}, {443, 443}}));
+  EXPECT_EQ(formatCidrs(fixed.outbound.excludeIps), "10.0.0.0/8");
+  EXPECT_EQ(fixed.outbound.excludePortsForUids[0].ports, (std::vector<PortRange>{{80, 81}}));
+  EXPECT_EQ(c.inbound.excludePorts.front(), (PortRange{443, 443}));  // the input is untouched
 }
 
 TEST(ConfigLoader, EveryLayersProblemsAreReportedTogetherInLayerOrder) {
@@ -431,14 +482,14 @@ TEST(ConfigLoader, EbpfInstanceIpFallsBackToTheNamedVariable) {
   req.environment = {{"INSTANCE_IP", "10.0.0.7"}};
   r = load(req);
   ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_EQ(r->config.ebpf.instanceIp, "10.0.0.7");
+  EXPECT_EQ(formatIps(r->config.ebpf.instanceIps), "10.0.0.7");
   EXPECT_EQ(r->provenance.at("ebpf.instanceIP").describe(), "environment INSTANCE_IP");
 
   req.annotations = {"kuma.io/transparent-proxying-ebpf-instance-ip-env-var-name=POD_IP"};
   req.environment = {{"INSTANCE_IP", "10.0.0.7"}, {"POD_IP", "fd00::7"}};
   r = load(req);
   ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_EQ(r->config.ebpf.instanceIp, "fd00::7");
+  EXPECT_EQ(formatIps(r->config.ebpf.instanceIps), "fd00::7");
 
   req.environment = {{"POD_IP", "not-an-ip"}};
   r = load(req);
@@ -450,8 +501,32 @@ TEST(ConfigLoader, EbpfInstanceIpFallsBackToTheNamedVariable) {
   req.flags = {flag("--backend", "ebpf"), flag("--ebpf-instance-ip", "10.9.9.9")};
   r = load(req);
   ASSERT_TRUE(r.ok()) << r.error().message();
-  EXPECT_EQ(r->config.ebpf.instanceIp, "10.9.9.9");
+  EXPECT_EQ(formatIps(r->config.ebpf.instanceIps), "10.9.9.9");
   EXPECT_EQ(r->config.effectiveBackend(), Backend::kEbpf);
+}
+
+// The instance IP leaves the config stage as addresses, one per family at most.
+TEST(ConfigLoader, EbpfInstanceIpsOnePerFamily) {
+  LoadRequest req;
+  req.flags = {flag("--backend", "ebpf"), flag("--ebpf-instance-ip", " fd00::7 , 10.0.0.7")};
+  auto r = load(req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_EQ(r->config.ebpf.instanceIps.size(), 2u);
+  EXPECT_EQ(r->config.ebpf.instanceIps[0].family, Family::kV6);
+  EXPECT_EQ(r->config.ebpf.instanceIps[1], *IpAddress::parse("10.0.0.7"));
+
+  req.flags = {flag("--backend", "ebpf"), flag("--ebpf-instance-ip", "10.0.0.7,10.0.0.8")};
+  r = load(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(problemLines(r.error())[0],
+            "flag --ebpf-instance-ip: value '10.0.0.7,10.0.0.8' has more than one IPv4 address; "
+            "give at most one per family");
+
+  req.flags = {flag("--backend", "ebpf")};
+  req.environment = {{"INSTANCE_IP", ","}};
+  r = load(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(problemLines(r.error())[0], "environment INSTANCE_IP: value ',' is not an IP address");
 }
 
 TEST(ConfigLoader, EbpfAndAnotherExplicitBackendConflict) {
@@ -503,7 +578,7 @@ TEST(ConfigLoader, WarningsForDeprecationsAndUnknownVariables) {
   req.environment = {{"KUMA_TRANSPARENT_PROXY_REDIRECT_INBOUND_PRT", "1"}, {"HOME", "/root"}};
   auto r = load(req);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->config.kumaDpUser, "1000");
+  EXPECT_EQ(r->config.kumaDpUser.str(), "1000");
   EXPECT_EQ(r->warnings,
             (std::vector<std::string>{
                 "environment KUMA_TRANSPARENT_PROXY_REDIRECT_INBOUND_PRT: unknown variable, "
@@ -527,7 +602,7 @@ TEST(ConfigLoader, EnvironmentCoversFileKeys) {
   auto r = load(req);
   ASSERT_TRUE(r.ok()) << r.error().message();
   const Config& c = r->config;
-  EXPECT_EQ(c.kumaDpUser, "kuma-dp");
+  EXPECT_EQ(c.kumaDpUser.str(), "kuma-dp");
   EXPECT_EQ(c.outbound.excludePorts, (std::vector<PortRange>{{1, 2}}));
   EXPECT_EQ(c.outbound.excludePortsForUids.size(), 2u);
   EXPECT_EQ(c.inbound.portV6, 0);
@@ -576,7 +651,7 @@ TEST(ConfigLoader, EveryInstallFlag) {
   auto r = load(req);
   ASSERT_TRUE(r.ok()) << r.error().message();
   Config c = r->config;
-  EXPECT_EQ(c.kumaDpUser, "1234");
+  EXPECT_EQ(c.kumaDpUser.str(), "1234");
   EXPECT_EQ(c.ipFamilyMode, IpFamilyMode::kIpv4);
   EXPECT_FALSE(c.inbound.enabled);
   EXPECT_EQ(c.inbound.port, 16006);
@@ -592,7 +667,7 @@ TEST(ConfigLoader, EveryInstallFlag) {
   EXPECT_EQ(c.dns.port, 16053);
   EXPECT_FALSE(c.dns.conntrackZoneSplit);
   EXPECT_TRUE(c.ebpf.enabled);
-  EXPECT_EQ(c.ebpf.instanceIp, "10.1.1.1");
+  EXPECT_EQ(formatIps(c.ebpf.instanceIps), "10.1.1.1");
   EXPECT_EQ(c.ebpf.bpffsPath, "/sys/fs/bpf");
   EXPECT_EQ(c.ebpf.cgroupPath, "/sys/fs/cgroup/unified");
   EXPECT_EQ(c.ebpf.programsSourcePath, "/opt/ebpf");

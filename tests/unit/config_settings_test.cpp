@@ -40,8 +40,8 @@ std::string sampleFor(const Setting& s) {
       return "eth1";
     case ValueKind::kEnvVarName:
       return "POD_IP";
-    case ValueKind::kOptionalIp:
-      return "10.1.2.3";
+    case ValueKind::kInstanceIps:
+      return "10.1.2.3,fd00::3";
     case ValueKind::kObjectDigests:
       return "kuma_tproxy_cgroup.bpf.o=" + std::string(64, 'a');
   }

@@ -213,11 +213,12 @@ TEST(ConfigValues, Backends) {
 }
 
 TEST(ConfigValues, UsersPathsInterfacesNamesAddresses) {
-  EXPECT_EQ(*parseUser(""), "");
-  EXPECT_EQ(*parseUser("5678"), "5678");
-  EXPECT_EQ(*parseUser("4294967294"), "4294967294");
-  EXPECT_EQ(*parseUser("kuma-dp"), "kuma-dp");
-  EXPECT_EQ(*parseUser("_svc.1$"), "_svc.1$");
+  EXPECT_EQ(*parseUser(""), SidecarUser{});
+  EXPECT_EQ(*parseUser("5678"), SidecarUser::ofUid(5678));
+  EXPECT_EQ(*parseUser("4294967294"), SidecarUser::ofUid(4294967294u));
+  EXPECT_EQ(*parseUser("0"), SidecarUser::ofUid(0));
+  EXPECT_EQ(*parseUser("kuma-dp"), SidecarUser::named("kuma-dp"));
+  EXPECT_EQ(*parseUser("_svc.1$"), SidecarUser::named("_svc.1$"));
   EXPECT_EQ(parseUser("4294967295").error().message(),
             "value '4294967295' is not a uid (0-4294967294) or a user name");
   for (const char* bad : {"-x", "a b", "a/b", "1abc", "x$y", "abcdefghijklmnopqrstuvwxyz1234567"})
@@ -242,10 +243,15 @@ TEST(ConfigValues, UsersPathsInterfacesNamesAddresses) {
   EXPECT_FALSE(parseEnvVarName("A-B").ok());
   EXPECT_FALSE(parseEnvVarName("").ok());
 
-  EXPECT_EQ(*parseOptionalIp(""), "");
-  EXPECT_EQ(*parseOptionalIp("10.1.2.3"), "10.1.2.3");
-  EXPECT_EQ(*parseOptionalIp("fd00:0::1"), "fd00::1");
-  EXPECT_EQ(parseOptionalIp("10.1.2").error().message(), "value '10.1.2' is not an IP address");
+  EXPECT_TRUE(parseInstanceIps("")->empty());
+  EXPECT_EQ(formatIps(*parseInstanceIps("10.1.2.3")), "10.1.2.3");
+  EXPECT_EQ(formatIps(*parseInstanceIps("fd00:0::1")), "fd00::1");
+  EXPECT_EQ(formatIps(*parseInstanceIps("fd00::1, 10.1.2.3")), "fd00::1,10.1.2.3");
+  EXPECT_EQ(parseInstanceIps("10.1.2").error().message(), "value '10.1.2' is not an IP address");
+  EXPECT_EQ(parseInstanceIps("10.1.2.3,x").error().message(), "value 'x' is not an IP address");
+  EXPECT_EQ(parseInstanceIps(" ").error().message(), "value ' ' is not an IP address");
+  EXPECT_EQ(parseInstanceIps("fd00::1,fd00::2").error().message(),
+            "value 'fd00::1,fd00::2' has more than one IPv6 address; give at most one per family");
 }
 
 TEST(ConfigValues, HostileValuesCannotForgeLines) {

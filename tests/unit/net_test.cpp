@@ -55,5 +55,38 @@ TEST(Normalize, MergesPortsAndCoveredCidrs) {
   EXPECT_EQ(c[0].str(), "10.0.0.0/8");
 }
 
+TEST(Normalize, IsNormalizedAcceptsExactlyWhatNormalizeReturns) {
+  using Ports = std::vector<PortRange>;
+  EXPECT_TRUE(isNormalized(Ports{}));
+  EXPECT_TRUE(isNormalized(Ports{{22, 22}, {80, 81}, {443, 443}, {65535, 65535}}));
+  EXPECT_FALSE(isNormalized(Ports{{443, 443}, {80, 80}}));  // unsorted
+  EXPECT_FALSE(isNormalized(Ports{{80, 90}, {85, 100}}));   // overlapping
+  EXPECT_FALSE(isNormalized(Ports{{80, 80}, {81, 81}}));    // adjacent
+  EXPECT_FALSE(isNormalized(Ports{{80, 80}, {80, 80}}));    // repeated
+  EXPECT_FALSE(isNormalized(Ports{{90, 80}}));              // reversed
+  auto cidrs = [](std::initializer_list<const char*> texts) {
+    std::vector<Cidr> out;
+    for (const char* t : texts)
+      out.push_back(*Cidr::parse(t));
+    return out;
+  };
+  EXPECT_TRUE(isNormalized(std::vector<Cidr>{}));
+  EXPECT_TRUE(isNormalized(cidrs({"10.0.0.0/8", "11.0.0.1", "192.168.0.0/16", "fd00::/8"})));
+  EXPECT_FALSE(isNormalized(cidrs({"fd00::/8", "10.0.0.0/8"})));     // IPv4 first
+  EXPECT_FALSE(isNormalized(cidrs({"11.0.0.0/8", "10.0.0.0/8"})));   // unsorted
+  EXPECT_FALSE(isNormalized(cidrs({"10.0.0.0/8", "10.1.0.0/16"})));  // covered
+  EXPECT_FALSE(isNormalized(cidrs({"10.0.0.1", "10.0.0.1"})));       // repeated
+  // Whatever the input, normalizing gives a normalized list, and a normalized list is kept.
+  for (const auto& in : {cidrs({"10.1.2.0/24", "fd00::1", "10.0.0.0/8", "10.1.0.0/16", "9.9.9.9"}),
+                         cidrs({"fe80::/10", "fe80::1", "::1", "0.0.0.0/0", "1.2.3.4"})}) {
+    auto out = normalizeCidrs(in);
+    EXPECT_TRUE(isNormalized(out));
+    EXPECT_EQ(normalizeCidrs(out), out);
+  }
+  auto ports = normalizePorts({{9, 12}, {1, 3}, {4, 4}, {12, 20}, {30, 30}});
+  EXPECT_TRUE(isNormalized(ports));
+  EXPECT_EQ(ports, (Ports{{1, 4}, {9, 20}, {30, 30}}));
+}
+
 }  // namespace
 }  // namespace kt

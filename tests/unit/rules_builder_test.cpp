@@ -395,6 +395,20 @@ TEST(RulesBuilder, NegatedListsHoldOneEntryPerFamily) {
   }
 }
 
+// The builder takes the config stage's normalized lists as they are; a Config built by hand with
+// unsorted or overlapping lists is normalized for it (with an error logged), never rendered raw.
+TEST(RulesBuilder, UnnormalizedListsAreRepairedNotRenderedRaw) {
+  Config messy;
+  messy.inbound.excludePorts = {{443, 443}, {22, 22}, {23, 23}};
+  messy.outbound.excludeIps = {cidr("fd00::/8"), cidr("10.1.0.0/16"), cidr("10.0.0.0/8")};
+  Config clean = messy;
+  config::normalizeLists(clean);
+  ASSERT_EQ(config::unnormalizedList(clean), std::nullopt);
+  Model m = build(messy, Facts{});
+  EXPECT_EQ(m, build(clean, Facts{}));
+  EXPECT_EQ(ruleAt(m, ChainId::kInbound, 0).dport, (PortMatch{{{22, 23}, {443, 443}}, false}));
+}
+
 TEST(RulesBuilder, Deterministic) {
   Config cfg;
   cfg.dns.enabled = true;

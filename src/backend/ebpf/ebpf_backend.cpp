@@ -24,7 +24,6 @@
 #include "backend/ebpf/pins.h"
 #include "backend/ebpf/plan.h"
 #include "backend/ebpf/pod.h"
-#include "base/strings.h"
 #include "sys/netlink_addr.h"
 #include "sys/netns.h"
 
@@ -40,23 +39,11 @@ const char* mapTypeName(bpf_map_type t) {
   return s != nullptr ? s : "?";
 }
 
-// --ebpf-instance-ip (the config stage already fell back to $<instanceIPEnvVarName>): one
-// address, or a comma list with one per family.
-Result<std::vector<IpAddress>> instanceIps(const Config& cfg) {
-  std::vector<IpAddress> out;
-  for (const auto& item : splitList(cfg.ebpf.instanceIp, ',')) {
-    auto ip = IpAddress::parse(item);
-    if (!ip) return std::move(ip).takeError().context("--ebpf-instance-ip");
-    out.push_back(*ip);
-  }
-  return out;
-}
-
 Result<PodFacts> gatherPodFacts(const Config& cfg) {
   PodFacts pod;
   KT_ASSIGN_OR_RETURN(pod.netnsCookie, currentNetnsCookie());
   KT_ASSIGN_OR_RETURN(pod.localAddresses, interfaceAddresses());
-  KT_ASSIGN_OR_RETURN(pod.instanceIps, instanceIps(cfg));
+  pod.instanceIps = cfg.ebpf.instanceIps;
   if (!cfg.ebpf.tcAttachIface.empty()) {
     KT_ASSIGN_OR_RETURN(pod.inboundIfindex, interfaceIndex(cfg.ebpf.tcAttachIface));
     pod.inboundIface = cfg.ebpf.tcAttachIface;

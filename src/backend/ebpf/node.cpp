@@ -4,13 +4,13 @@
 #include <fcntl.h>
 
 #include <cerrno>
-#include <chrono>
 
 #include <spdlog/spdlog.h>
 
 #include "backend/ebpf/pins.h"
 #include "backend/ebpf/probe.h"
 #include "backend/ebpf/sk_lookup_prog.h"
+#include "base/stopwatch.h"
 
 namespace kt::backend::ebpf {
 
@@ -102,13 +102,7 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
   // First install on this node (or a repair): load, pin, attach. The kernel is probed only when
   // that fails: loading the real programs tries every feature they use, and the probes then name
   // everything missing in one error (what was attached meanwhile is rolled back with `self`).
-  auto t0 = std::chrono::steady_clock::now();
-  auto since = [&t0] {
-    auto now = std::chrono::steady_clock::now();
-    double ms = std::chrono::duration<double, std::milli>(now - t0).count();
-    t0 = now;
-    return ms;
-  };
+  Stopwatch steps;
   auto status = [&]() -> Status {
     KT_ASSIGN_OR_RETURN(self->object_, BpfObject::open(ObjectKind::kCgroup, source));
     BpfObject& obj = *self->object_;
@@ -124,9 +118,9 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
       if (err != 0) return libbpfError(std::string("reusing pinned map ") + kMapSpecs[i].name, err);
       reused[i] = true;
     }
-    spdlog::debug("eBPF: opening the object took {:.2f} ms", since());
+    spdlog::debug("eBPF: opening the object took {:.2f} ms", steps.lapMs());
     KT_TRY(obj.load());
-    spdlog::debug("eBPF: loading the programs took {:.2f} ms", since());
+    spdlog::debug("eBPF: loading the programs took {:.2f} ms", steps.lapMs());
 
     for (size_t i = 0; i < kMapSpecs.size(); ++i) {
       bpf_map* m = obj.map(kMapSpecs[i].name);
@@ -158,14 +152,14 @@ Result<std::unique_ptr<NodeSetup>> NodeSetup::ensure(const PinLayout& layout,
       self->createdPins_.push_back(path);
       self->createdLinks_.push_back(std::move(link));
     }
-    spdlog::debug("eBPF: pinning and attaching took {:.2f} ms", since());
+    spdlog::debug("eBPF: pinning and attaching took {:.2f} ms", steps.lapMs());
     KT_TRY(self->ensureSkLookupTemplate(layout, source, netnsCookie));
-    spdlog::debug("eBPF: the sk_lookup template took {:.2f} ms", since());
+    spdlog::debug("eBPF: the sk_lookup template took {:.2f} ms", steps.lapMs());
     return okStatus();
   }();
   if (!status && status.error().kind() != ErrorKind::kConfig) {
     auto probe = probeKernel();
-    spdlog::debug("eBPF: kernel probes after a failed set-up took {:.2f} ms", since());
+    spdlog::debug("eBPF: kernel probes after a failed set-up took {:.2f} ms", steps.lapMs());
     if (!probe) {
       spdlog::info("eBPF: setting up the node failed: {}", status.error().message());
       return std::move(probe).takeError();

@@ -54,16 +54,11 @@ std::map<std::string, std::pair<uint32_t, uint32_t>> rodataVars(bpf_object* obj)
   return out;
 }
 
-bool endsWithStr(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 bpf_map* rodataMap(bpf_object* obj) {
   bpf_map* m;
   bpf_object__for_each_map(m, obj) {
     const char* n = bpf_map__name(m);
-    if (n != nullptr && endsWithStr(n, ".rodata")) return m;
+    if (n != nullptr && std::string_view(n).ends_with(".rodata")) return m;
   }
   return nullptr;
 }
@@ -89,7 +84,7 @@ std::optional<std::string> compareObjects(bpf_object* want, bpf_object* got) {
   bpf_map* m;
   bpf_object__for_each_map(m, want) {
     std::string name = bpf_map__name(m);
-    if (endsWithStr(name, ".rodata")) continue;  // compared variable by variable below
+    if (name.ends_with(".rodata")) continue;  // compared variable by variable below
     bpf_map* n = bpf_object__find_map_by_name(got, name.c_str());
     if (n == nullptr) return "map '" + name + "' is missing";
     auto differs = [&](const char* what, uint64_t a, uint64_t b) -> std::optional<std::string> {

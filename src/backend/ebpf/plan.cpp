@@ -52,7 +52,7 @@ std::string rangesText(const std::vector<PortRange>& ranges) {
 
 uint16_t portSetFor(PodPlan& p, uint16_t id, std::string purpose,
                     const std::vector<PortRange>& ranges) {
-  p.portSets.push_back(PortSetPlan{id, std::move(purpose), normalizePorts(ranges)});
+  p.portSets.push_back(PortSetPlan{id, std::move(purpose), ranges});
   return id;
 }
 
@@ -124,7 +124,9 @@ std::vector<AddrPlan> closeAddrFlags(std::vector<AddrPlan> entries) {
   return out;
 }
 
-Result<PodPlan> planPod(const Config& cfg, const Facts& facts, const PodFacts& podFacts) {
+Result<PodPlan> planPod(const Config& given, const Facts& facts, const PodFacts& podFacts) {
+  std::optional<Config> copy;
+  const Config& cfg = config::withNormalizedLists(given, copy, "the eBPF plan");
   PodPlan p;
   p.netnsCookie = podFacts.netnsCookie;
   kt_pod& v = p.pod;

@@ -22,7 +22,7 @@ struct PodFacts {
   uint64_t netnsCookie = 0;
   // Every address on the namespace's interfaces, in interface order (loopback's included).
   std::vector<LocalAddress> localAddresses;
-  // --ebpf-instance-ip, else $<instanceIpEnvVarName>: the pod's addresses (one per family).
+  // Config::ebpf.instanceIps: the pod's addresses (at most one per family).
   std::vector<IpAddress> instanceIps;
   // --ebpf-tc-attach-iface resolved in the namespace; 0 = every interface but loopback.
   uint32_t inboundIfindex = 0;
@@ -55,7 +55,8 @@ struct PodPlan {
   std::vector<std::string> warnings;  // settings that have no effect with eBPF
 };
 
-// Builds the plan. kConfig errors name the setting that the eBPF backend cannot express (e.g.
+// Builds the plan from a Config whose lists are normalized (config.h): port sets keep their
+// order. kConfig errors name the setting that the eBPF backend cannot express (e.g.
 // more than KT_MAX_UID_RULES uid exclusions).
 Result<PodPlan> planPod(const config::Config& cfg, const config::Facts& facts, const PodFacts& pod);
 

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,6 +17,7 @@
 #include "backend/ebpf/listeners.h"
 #include "backend/ebpf/pins.h"
 #include "backend/ebpf/sk_lookup_prog.h"
+#include "base/stopwatch.h"
 
 namespace kt::backend::ebpf {
 
@@ -160,13 +160,7 @@ Status attachPodProgram(const PinLayout& layout, const MapFds& maps, uint64_t co
 Status installPod(const PinLayout& layout, const MapFds& maps, const PodPlan& plan, int netnsFd,
                   uint64_t netnsIno, sys::Fd program) {
   const uint64_t cookie = plan.netnsCookie;
-  auto t0 = std::chrono::steady_clock::now();
-  auto since = [&t0] {
-    auto now = std::chrono::steady_clock::now();
-    double ms = std::chrono::duration<double, std::milli>(now - t0).count();
-    t0 = now;
-    return ms;
-  };
+  Stopwatch steps;
   auto old = lookup<kt_pod>(maps[kPods].get(), cookie);
   const uint32_t gen = nextGen(old ? old->gen : 0);
 
@@ -185,26 +179,27 @@ Status installPod(const PinLayout& layout, const MapFds& maps, const PodPlan& pl
   }
 
   spdlog::debug("eBPF: writing {} port sets and {} prefixes took {:.2f} ms", plan.portSets.size(),
-                plan.addrs.size(), since());
+                plan.addrs.size(), steps.lapMs());
   CreatedLink created;
   KT_TRY(attachPodProgram(layout, maps, cookie, netnsFd, netnsIno, std::move(program), created));
-  spdlog::debug("eBPF: loading and attaching the pod's sk_lookup program took {:.2f} ms", since());
+  spdlog::debug("eBPF: loading and attaching the pod's sk_lookup program took {:.2f} ms",
+                steps.lapMs());
 
   kt_pod value = plan.pod;
   value.gen = gen;
   KT_TRY(update(maps[kPods].get(), cookie, &value, "the pod's kt_pods entry"));
   pending.release();
   created.created = false;
-  spdlog::debug("eBPF: switching to generation {} took {:.2f} ms", gen, since());
+  spdlog::debug("eBPF: switching to generation {} took {:.2f} ms", gen, steps.lapMs());
   // Listeners that existed before the entry (sockops only sees listen() calls made after it).
   if (size_t n = adoptListeners(maps, cookie, value.sidecar_uid); n > 0) {
     spdlog::info("eBPF: registered {} listener(s) the sidecar opened before this install", n);
   }
-  spdlog::debug("eBPF: looking for existing sidecar listeners took {:.2f} ms", since());
+  spdlog::debug("eBPF: looking for existing sidecar listeners took {:.2f} ms", steps.lapMs());
 
   // The previous generation (and any left by an interrupted install) is no longer read.
   deleteEntries(maps, [&](uint64_t n, uint32_t g) { return n == cookie && g != gen; });
-  spdlog::debug("eBPF: deleting the previous generation took {:.2f} ms", since());
+  spdlog::debug("eBPF: deleting the previous generation took {:.2f} ms", steps.lapMs());
   return okStatus();
 }
 

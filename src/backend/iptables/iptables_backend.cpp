@@ -466,11 +466,7 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
 std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg) {
   std::vector<std::unique_ptr<Backend>> out;
   config::Facts facts;
-  if (!cfg.kumaDpUser.empty() &&
-      cfg.kumaDpUser.find_first_not_of("0123456789") == std::string::npos &&
-      cfg.kumaDpUser.size() <= 9) {
-    facts.kumaDpUid = static_cast<uint32_t>(std::stoul(cfg.kumaDpUser));
-  }
+  if (cfg.kumaDpUser.uid) facts.kumaDpUid = *cfg.kumaDpUser.uid;
   for (Mode m : {Mode::kLegacy, Mode::kNft}) {
     ToolRunner runner(runSettings(cfg));
     std::array<IptablesBackend::FamilyState, 2> fams;

@@ -29,12 +29,8 @@ constexpr const char* kKubeconfigPlaceholder = "__KUBECONFIG_FILEPATH__";
 constexpr const char* kTokenPlaceholder = "__SERVICEACCOUNT_TOKEN__";
 constexpr const char* kStandaloneDefaultName = "YYY-kuma-cni.conflist";
 
-bool endsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 bool isConfFileName(std::string_view name) {
-  return endsWith(name, ".conf") || endsWith(name, ".conflist") || endsWith(name, ".json");
+  return name.ends_with(".conf") || name.ends_with(".conflist") || name.ends_with(".json");
 }
 
 // Replaces the placeholder in every string of the template; reports a token placeholder.
@@ -221,7 +217,7 @@ Result<std::string> Installer::findPrimary() const {
     std::string path = joinPath(dir, cfg_.confName);
     if (fileExists(path)) return path;
     // A plain .conf we wrapped earlier lives on as a conflist.
-    if (endsWith(cfg_.confName, ".conf") || endsWith(cfg_.confName, ".json")) {
+    if (cfg_.confName.ends_with(".conf") || cfg_.confName.ends_with(".json")) {
       std::string list = conflistNameFor(path);
       if (fileExists(list)) return list;
     }
@@ -297,7 +293,7 @@ Status Installer::writeStandalone() {
   std::string name = cfg_.confName.empty() ? kStandaloneDefaultName : cfg_.confName;
   std::string path = joinPath(cfg_.mountedCniNetDir, name);
   ordered_json conf = plugin_;
-  if (endsWith(name, ".conflist") && !conf.contains("plugins")) {
+  if (name.ends_with(".conflist") && !conf.contains("plugins")) {
     ordered_json list = ordered_json::object();
     list["cniVersion"] = conf.value("cniVersion", std::string("0.3.1"));
     list["name"] = conf.value("name", std::string(kPluginType));
@@ -361,7 +357,7 @@ Status Installer::unchainFile(const std::string& path) {
   for (const char* ext : {".conf", ".json"}) {
     std::string original = path.substr(0, path.rfind('.')) + ext;
     std::string backup = original + kBackupSuffix;
-    if (endsWith(path, ".conflist") && fileExists(backup)) {
+    if (path.ends_with(".conflist") && fileExists(backup)) {
       if (fileExists(original)) {
         // The primary CNI wrote its file again since we wrapped it: that newer file stays, the
         // older copy goes.

@@ -78,6 +78,11 @@ TEST(ResultConvert, RejectsMalformed) {
 }
 
 TEST(ResultConvert, PodAddress) {
+  auto podAddress = [](const json& result) -> std::optional<std::string> {
+    auto a = kt::cni::podAddress(result);
+    if (!a) return std::nullopt;
+    return a->str();
+  };
   EXPECT_EQ(podAddress(kBridge100), "10.1.0.5");
   // The sandbox interface wins over a host-side address listed first.
   json r = json::parse(R"({"interfaces":[{"name":"br0"},{"name":"eth0","sandbox":"/ns"}],

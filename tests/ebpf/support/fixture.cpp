@@ -69,7 +69,7 @@ Pod* EbpfTest::addPod(uint8_t net, bool ipv6) {
   pod->cfg.ebpf.enabled = true;
   pod->cfg.ebpf.cgroupPath = cgroup_->path();
   pod->cfg.ebpf.bpffsPath = bpffs_->path();
-  pod->cfg.ebpf.instanceIp = pod->net->podV4.str();
+  pod->cfg.ebpf.instanceIps = {pod->net->podV4};
   pod->cfg.ebpf.stateDir = stateDir();
   pod->facts.kumaDpUid = kSidecarUid;
   pod->facts.ipv6 = ipv6;

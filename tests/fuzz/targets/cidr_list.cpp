@@ -41,6 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (i != j && covers(norm[i], norm[j]))
           fuzz::fail("normalized list keeps a covered prefix");
     if (normalizeCidrs(norm) != norm) fuzz::fail("normalization is not idempotent");
+    // The consumers' check agrees with normalizing: true exactly when nothing would change.
+    if (!isNormalized(norm)) fuzz::fail("isNormalized refuses a normalized list");
+    if (isNormalized(*cidrs) != (norm == *cidrs)) fuzz::fail("isNormalized disagrees");
     auto again = config::parseCidrList(config::formatCidrs(norm));
     if (!again || *again != norm) fuzz::fail("canonical text does not round-trip");
   }

@@ -35,6 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& r : *ports)
       if (!covered(norm, r)) fuzz::fail("normalization lost a port", r.str());
     if (normalizePorts(norm) != norm) fuzz::fail("normalization is not idempotent");
+    // The consumers' check agrees with normalizing: true exactly when nothing would change.
+    if (!isNormalized(norm)) fuzz::fail("isNormalized refuses a normalized list");
+    if (isNormalized(*ports) != (norm == *ports)) fuzz::fail("isNormalized disagrees");
     auto again = config::parsePortList(config::formatPorts(norm));
     if (!again || *again != norm) fuzz::fail("canonical text does not round-trip");
   }

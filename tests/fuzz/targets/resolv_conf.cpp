@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto file = fuzz::MemFile::make(text);
   if (!file) fuzz::fail("memfd", file.error().message());
   config::Config cfg;
-  cfg.kumaDpUser = "5678";  // numeric: no NSS lookup
+  cfg.kumaDpUser = config::SidecarUser::ofUid(5678);  // numeric: no NSS lookup
   cfg.dns.enabled = true;
   cfg.dns.resolvConfPath = file->path();
   auto facts = config::gatherFacts(cfg);
