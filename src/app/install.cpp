@@ -29,8 +29,9 @@ void logProvenance(const config::Loaded& loaded) {
 // verify without --backend (and without --ebpf-enabled): compare with the backend that is
 // installed here, not with the default one. Says which one it compares with; nullopt when
 // nothing of ours is installed (the default backend is compared then).
-Result<std::optional<config::Backend>> installedBackend(const config::Config& cfg) {
-  KT_ASSIGN_OR_RETURN(auto present, backend::presentBackends(cfg));
+Result<std::optional<config::Backend>> installedBackend(const config::Config& cfg,
+                                                        const config::RunOptions& run) {
+  KT_ASSIGN_OR_RETURN(auto present, backend::presentBackends(cfg, run));
   if (present.empty()) {
     spdlog::info("verify: nothing of ours is installed here; comparing with the default backend");
     return std::optional<config::Backend>();
@@ -79,38 +80,39 @@ Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verif
     return InstallOutcome::kDisabled;
   }
   config::Config cfg = loaded.config;
-  if (verify && cfg.dryRun) {
+  const config::RunOptions& run = loaded.run;
+  if (verify && run.dryRun) {
     return Error::config("--verify and --dry-run cannot be used together")
         .hint("--verify reads the installed rules; --dry-run prints the rules without a kernel");
   }
-  if (cfg.verbose) logProvenance(loaded);
+  if (run.verbose) logProvenance(loaded);
   // Only a real install changes the namespace; dry-run and verify read at most.
-  if (!cfg.dryRun && !verify && cfg.netnsPath.empty() && !allowHostNamespace) {
+  if (!run.dryRun && !verify && run.netnsPath.empty() && !allowHostNamespace) {
     KT_TRY(refuseNodeNamespace());
   }
 
-  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg));
-  if (!cfg.dryRun) {
+  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg, run));
+  if (!run.dryRun) {
     KT_TRY(requireNetAdmin(verify ? "reading the installed rules" : "installing the rules"));
   }
   // Entered before the backend is created: its probes (IPv6 usability, existing rules) must
   // look at the target namespace. Stays entered until this function returns.
-  KT_ASSIGN_OR_RETURN(auto netns, sys::NetnsGuard::enter(cfg.netnsPath));
+  KT_ASSIGN_OR_RETURN(auto netns, sys::NetnsGuard::enter(run.netnsPath));
   // Held until return, across the backend's probes and the apply: another run in this
   // namespace must not change the state between our read and our write.
   std::optional<sys::NetnsLock> lock;
-  if (!cfg.dryRun) {
+  if (!run.dryRun) {
     KT_ASSIGN_OR_RETURN(lock, lockNamespace());
   }
   if (verify && cfg.backend == config::Backend::kAuto && !cfg.ebpf.enabled) {
-    KT_ASSIGN_OR_RETURN(auto kind, installedBackend(cfg));
+    KT_ASSIGN_OR_RETURN(auto kind, installedBackend(cfg, run));
     if (kind) {
       KT_ASSIGN_OR_RETURN(cfg, withBackend(request, cfg, *kind));
     }
   }
-  KT_ASSIGN_OR_RETURN(auto backend, backend::make(cfg, std::move(facts)));
+  KT_ASSIGN_OR_RETURN(auto backend, backend::make(cfg, run, std::move(facts)));
 
-  if (cfg.dryRun) {
+  if (run.dryRun) {
     KT_ASSIGN_OR_RETURN(auto text, backend->render());
     KT_TRY(writeStdout(text));
     return InstallOutcome::kDone;

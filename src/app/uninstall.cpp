@@ -52,25 +52,26 @@ Status runUninstall(const config::LoadRequest& request, bool ebpfAll) {
   KT_ASSIGN_OR_RETURN(auto loaded, config::load(request));
   for (const auto& w : loaded.warnings)
     spdlog::warn("{}", w);
-  config::Config cfg = loaded.config;
-  cfg.ebpf.uninstallAll = ebpfAll;
+  const config::Config& cfg = loaded.config;
+  config::RunOptions run = loaded.run;
+  run.uninstallAll = ebpfAll;
   if (cfg.ebpf.enabled && !ebpfAll) {
     // Kuma's per-node cleanup Job runs `uninstall transparent-proxy --ebpf-enabled
     // --ebpf-bpffs-path P` to remove the eBPF objects from the node: the meaning of --ebpf-all.
     spdlog::info("--ebpf-enabled: removing every eBPF program, map and pin of ours under {}",
                  cfg.ebpf.bpffsPath);
-    cfg.ebpf.uninstallAll = true;
+    run.uninstallAll = true;
   }
-  if (!cfg.dryRun) KT_TRY(requireNetAdmin("removing the rules"));
-  KT_ASSIGN_OR_RETURN(auto netns, sys::NetnsGuard::enter(cfg.netnsPath));
+  if (!run.dryRun) KT_TRY(requireNetAdmin("removing the rules"));
+  KT_ASSIGN_OR_RETURN(auto netns, sys::NetnsGuard::enter(run.netnsPath));
   // Held until return: an install running meanwhile would otherwise re-add what we remove.
   std::optional<sys::NetnsLock> lock;
-  if (!cfg.dryRun) {
+  if (!run.dryRun) {
     KT_ASSIGN_OR_RETURN(lock, lockNamespace());
   }
 
   const config::Backend wanted = requested(cfg);
-  KT_ASSIGN_OR_RETURN(auto present, backend::presentBackends(cfg));
+  KT_ASSIGN_OR_RETURN(auto present, backend::presentBackends(cfg, run));
   std::vector<backend::Present> chosen;
   std::vector<std::string> others;
   for (auto& p : present) {
@@ -90,15 +91,15 @@ Status runUninstall(const config::LoadRequest& request, bool ebpfAll) {
   }
 
   std::string dryRunText;
-  if (cfg.dryRun) {
+  if (run.dryRun) {
     for (const auto& p : chosen)
       for (const auto& line : p.state)
         dryRunText += p.backend->name() + " " + line + "\n";
   }
   std::vector<std::string> failures;
-  if (!cfg.dryRun) {
+  if (!run.dryRun) {
     for (const auto& p : chosen) {
-      if (cfg.verbose) {
+      if (run.verbose) {
         for (const auto& line : p.state)
           spdlog::info("{}: removing {}", p.backend->name(), line);
       }
@@ -111,11 +112,11 @@ Status runUninstall(const config::LoadRequest& request, bool ebpfAll) {
     }
   }
   if (failures.empty() && others.empty()) {
-    if (auto s = removePassthroughAddress(cfg.dryRun, dryRunText); !s) {
+    if (auto s = removePassthroughAddress(run.dryRun, dryRunText); !s) {
       failures.push_back(s.error().message());
     }
   }
-  if (cfg.dryRun) {
+  if (run.dryRun) {
     if (dryRunText.empty()) {
       spdlog::info("dry-run: nothing of ours to uninstall here");
       return okStatus();

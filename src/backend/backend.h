@@ -56,12 +56,14 @@ class Backend {
 // Creates the backend the configuration selects (cfg.effectiveBackend()), running its probes
 // (binary discovery, legacy/nft choice, IPv6 usability) and refining `facts` accordingly.
 // An explicit choice never silently falls back to another backend.
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts);
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      config::Facts facts);
 
 // Every backend that may have state in the current namespace, for `uninstall` (which removes
 // what any of them installed). Backends whose tools are missing are left out. Needs none of the
 // install-only settings (no eBPF instance IP).
-std::vector<std::unique_ptr<Backend>> makeAllForUninstall(const config::Config& cfg);
+std::vector<std::unique_ptr<Backend>> makeAllForUninstall(const config::Config& cfg,
+                                                          const config::RunOptions& run);
 
 // A backend of makeAllForUninstall() that has state of ours here, with that state.
 struct Present {
@@ -71,7 +73,8 @@ struct Present {
 };
 
 // The backends with state of ours in the current namespace, in makeAllForUninstall() order.
-Result<std::vector<Present>> presentBackends(const config::Config& cfg);
+Result<std::vector<Present>> presentBackends(const config::Config& cfg,
+                                             const config::RunOptions& run);
 
 // Whether `--backend requested` names a backend of kind `kind`: auto names every backend,
 // iptables both iptables modes, every other value itself.

@@ -10,19 +10,20 @@ using Kind = config::Backend;
 
 namespace {
 
-Result<std::unique_ptr<Backend>> makeChosen(const config::Config& cfg, config::Facts facts) {
+Result<std::unique_ptr<Backend>> makeChosen(const config::Config& cfg,
+                                            const config::RunOptions& run, config::Facts facts) {
   switch (cfg.effectiveBackend()) {
     case Kind::kAuto:
     case Kind::kIptables:
-      return iptables::make(cfg, std::move(facts), iptables::Mode::kAuto);
+      return iptables::make(cfg, run, std::move(facts), iptables::Mode::kAuto);
     case Kind::kIptablesLegacy:
-      return iptables::make(cfg, std::move(facts), iptables::Mode::kLegacy);
+      return iptables::make(cfg, run, std::move(facts), iptables::Mode::kLegacy);
     case Kind::kIptablesNft:
-      return iptables::make(cfg, std::move(facts), iptables::Mode::kNft);
+      return iptables::make(cfg, run, std::move(facts), iptables::Mode::kNft);
     case Kind::kNftables:
-      return nftables::make(cfg, std::move(facts));
+      return nftables::make(cfg, run, std::move(facts));
     case Kind::kEbpf:
-      return ebpf::make(cfg, std::move(facts));
+      return ebpf::make(cfg, run, std::move(facts));
   }
   return Error::runtime("unknown backend");
 }
@@ -36,21 +37,24 @@ Kind kindOf(const Backend& b) {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts) {
-  KT_ASSIGN_OR_RETURN(auto chosen, makeChosen(cfg, std::move(facts)));
-  return singleLayer(cfg, std::move(chosen));
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      config::Facts facts) {
+  KT_ASSIGN_OR_RETURN(auto chosen, makeChosen(cfg, run, std::move(facts)));
+  return singleLayer(cfg, run, std::move(chosen));
 }
 
-std::vector<std::unique_ptr<Backend>> makeAllForUninstall(const config::Config& cfg) {
-  auto all = iptables::forUninstall(cfg);
+std::vector<std::unique_ptr<Backend>> makeAllForUninstall(const config::Config& cfg,
+                                                          const config::RunOptions& run) {
+  auto all = iptables::forUninstall(cfg, run);
   if (auto nft = nftables::forUninstall(cfg)) all.push_back(std::move(nft));
-  if (auto bpf = ebpf::forUninstall(cfg)) all.push_back(std::move(bpf));
+  if (auto bpf = ebpf::forUninstall(cfg, run)) all.push_back(std::move(bpf));
   return all;
 }
 
-Result<std::vector<Present>> presentBackends(const config::Config& cfg) {
+Result<std::vector<Present>> presentBackends(const config::Config& cfg,
+                                             const config::RunOptions& run) {
   std::vector<Present> out;
-  for (auto& b : makeAllForUninstall(cfg)) {
+  for (auto& b : makeAllForUninstall(cfg, run)) {
     auto state = b->installedState();
     if (!state) {
       return std::move(state).takeError().context("reading the " + b->name() + " state");

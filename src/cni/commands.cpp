@@ -33,6 +33,7 @@ struct PodDecision {
   std::string who;  // "ns/name" for log lines
   std::optional<std::string> skip;
   config::Config cfg;
+  config::RunOptions run;
 };
 
 ErrorCode codeForKernelError(const Error& e) {
@@ -92,19 +93,21 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, Clock::time
   if (!pod) {
     return Reply::fail(ErrorCode::kIoFailure, std::move(pod).takeError().context("pod " + d.who));
   }
-  auto plan = planPod(*pod, conf);
+  // The eBPF backend needs the pod's address; in CNI mode it comes from the interface plugin's
+  // result (there is no INSTANCE_IP environment here).
+  std::string address;
+  if (conf.prevResult) {
+    if (auto ip = podAddress(*conf.prevResult)) address = *ip;
+  }
+  auto plan = planPod(*pod, conf, address);
   if (!plan) return Reply::fail(ErrorCode::kInvalidNetworkConfig, plan.error());
   if (plan->skip) {
     d.skip = std::move(plan->skip);
     return std::nullopt;
   }
   d.cfg = std::move(plan->cfg);
-  d.cfg.netnsPath = req.netns;
-  // The eBPF backend needs the pod's address; in CNI mode it comes from the interface plugin's
-  // result (there is no INSTANCE_IP environment here).
-  if (d.cfg.ebpf.instanceIp.empty() && conf.prevResult) {
-    if (auto ip = podAddress(*conf.prevResult)) d.cfg.ebpf.instanceIp = *ip;
-  }
+  d.run = std::move(plan->run);
+  d.run.netnsPath = req.netns;
   return std::nullopt;
 }
 
@@ -133,7 +136,7 @@ Status inNetns(const std::string& netns, const NetConf& conf, const std::functio
 
 }  // namespace
 
-Result<PodPlan> planPod(const Pod& pod, const NetConf& conf) {
+Result<PodPlan> planPod(const Pod& pod, const NetConf& conf, const std::string& podAddress) {
   PodPlan plan;
   if (conf.namespaceExcluded(pod.ns)) {
     plan.skip = "namespace " + pod.ns + " is in kubernetes.exclude_namespaces";
@@ -143,27 +146,26 @@ Result<PodPlan> planPod(const Pod& pod, const NetConf& conf) {
     plan.skip = std::move(reason);
     return plan;
   }
-  auto loaded = configFromPod(pod, conf.admin);
+  auto loaded = configFromPod(pod, conf.admin, podAddress);
   if (!loaded) return std::move(loaded).takeError().context("pod " + pod.ns + "/" + pod.name);
   if (loaded->disabled) {
     plan.skip = "its annotations disable transparent proxying";
     return plan;
   }
   plan.cfg = std::move(loaded->config);
+  plan.run = std::move(loaded->run);
   return plan;
 }
 
 Result<std::vector<std::string>> ensureInstalled(const config::Config& cfg,
-                                                 const std::string& netnsPath, const NetConf& conf,
+                                                 const config::RunOptions& run, const NetConf& conf,
                                                  Clock::time_point deadline) {
-  config::Config c = cfg;
-  c.netnsPath = netnsPath;
-  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(c));
+  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg, run));
   std::vector<std::string> differences;
   auto s = inNetns(
-      netnsPath, conf,
+      run.netnsPath, conf,
       [&]() -> Status {
-        KT_ASSIGN_OR_RETURN(auto backend, backend::make(c, facts));
+        KT_ASSIGN_OR_RETURN(auto backend, backend::make(cfg, run, facts));
         KT_ASSIGN_OR_RETURN(auto report, backend->verify());
         if (report.ok()) return okStatus();
         differences = std::move(report.differences);
@@ -186,7 +188,7 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
     spdlog::info("ADD {}: skipped: {}", d.who, *d.skip);
     return Reply::ok(std::move(*output));
   }
-  auto facts = config::gatherFacts(d.cfg);
+  auto facts = config::gatherFacts(d.cfg, d.run);
   if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
   // Recorded before anything is installed, so DEL finds what this ADD used even if it is killed.
   const std::string& stateDir = conf.admin.stateDir;
@@ -198,7 +200,7 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
   auto s = inNetns(
       req.netns, conf,
       [&]() -> Status {
-        KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
+        KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, d.run, *facts));
         backendName = backend->name();
         return backend->install();
       },
@@ -221,13 +223,13 @@ Reply cmdCheck(const Request& req, const NetConf& conf) {
     spdlog::info("CHECK {}: nothing to check: {}", d.who, *d.skip);
     return Reply::ok();
   }
-  auto facts = config::gatherFacts(d.cfg);
+  auto facts = config::gatherFacts(d.cfg, d.run);
   if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
   backend::VerifyReport report;
   auto s = inNetns(
       req.netns, conf,
       [&]() -> Status {
-        KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
+        KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, d.run, *facts));
         KT_ASSIGN_OR_RETURN(report, backend->verify());
         return okStatus();
       },
@@ -268,16 +270,16 @@ Reply cmdDel(const Request& req, const NetConf& conf) {
   }
   // The administrator's configuration, as ADD had it, with the node paths ADD recorded using
   // (a pod the administrator allowed to choose them chose its own).
-  auto admin = adminConfig(conf.admin);
-  if (!admin) return Reply::fail(ErrorCode::kInvalidNetworkConfig, admin.error());
-  config::Config cfg = std::move(admin).value();
-  cfg.netnsPath = req.netns;
   auto record = readPodRecord(stateDir, req.containerId);
   if (!record) return Reply::fail(codeForKernelError(record.error()), record.error());
-  if (*record) (*record)->applyTo(cfg);
+  auto admin = adminConfig(conf.admin, *record);
+  if (!admin) return Reply::fail(ErrorCode::kInvalidNetworkConfig, admin.error());
+  const config::Config& cfg = admin->config;
+  config::RunOptions run = admin->run;
+  run.netnsPath = req.netns;
   std::vector<std::string> failures;
   auto s = inNetns(req.netns, conf, [&]() -> Status {
-    for (auto& backend : backend::makeAllForUninstall(cfg)) {
+    for (auto& backend : backend::makeAllForUninstall(cfg, run)) {
       if (auto u = backend->uninstall(); !u) {
         failures.push_back(backend->name() + ": " + u.error().message());
       }

@@ -29,10 +29,10 @@ struct Facts {
   bool operator==(const Facts&) const = default;
 };
 
-// Resolves the sidecar user (numeric values and cfg.cniMode never touch NSS) and reads the
+// Resolves the sidecar user (numeric values and run.cniMode never touch NSS) and reads the
 // nameservers from cfg.dns.resolvConfPath when needed. Errors are kConfig and name the file or
 // user.
-Result<Facts> gatherFacts(const Config& cfg);
+Result<Facts> gatherFacts(const Config& cfg, const RunOptions& run);
 
 // Parses resolv.conf text: every `nameserver ADDR` line (IPv6 zone suffixes such as %eth0 are
 // dropped). Unparsable addresses are skipped with a warning, as libc does.

@@ -35,7 +35,7 @@ TEST(NftBackend, InstallVerifyUninstallWithIpv6) {
   config::Config cfg;
   auto guard = ns->enter();
   KT_ASSERT_OK(guard);
-  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  auto b = backend::nftables::make(cfg, {}, factsFor(cfg));
   KT_ASSERT_OK(b);
   auto& be = **b;
   EXPECT_EQ(be.name(), "nftables");
@@ -79,7 +79,7 @@ TEST(NftBackend, NamespaceWithoutIpv6GetsIpv4RulesOnly) {
   config::Config cfg;
   auto guard = ns->enter();
   KT_ASSERT_OK(guard);
-  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  auto b = backend::nftables::make(cfg, {}, factsFor(cfg));
   KT_ASSERT_OK(b);
   KT_ASSERT_OK((*b)->install());
   auto listed = ns->check("nft", {"list", "table", "inet", "kuma_mesh"});
@@ -105,7 +105,7 @@ TEST(NftBackend, ExplicitDualstackWithoutIpv6IsAnError) {
   cfg.ipFamilyModeExplicit = true;
   auto guard = ns->enter();
   KT_ASSERT_OK(guard);
-  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  auto b = backend::nftables::make(cfg, {}, factsFor(cfg));
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.error().kind(), ErrorKind::kUnsupported);
   EXPECT_NE(b.error().message().find("no IPv6 address"), std::string::npos);
@@ -116,11 +116,12 @@ TEST(NftBackend, DryRunDoesNotProbeTheMachine) {
   auto ns = newNetns("nft");  // no IPv6 here, and nothing may be changed
   ASSERT_TRUE(ns);
   config::Config cfg;
-  cfg.dryRun = true;
+  config::RunOptions run;
+  run.dryRun = true;
   cfg.ipFamilyModeExplicit = true;
   auto guard = ns->enter();
   KT_ASSERT_OK(guard);
-  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  auto b = backend::nftables::make(cfg, run, factsFor(cfg));
   KT_ASSERT_OK(b);
   auto text = (*b)->render();
   KT_ASSERT_OK(text);
@@ -143,7 +144,7 @@ TEST(NftBackend, LargestExclusionListsInstallVerifyAndUninstall) {
   addLargestExclusionLists(cfg);
   auto guard = ns->enter();
   KT_ASSERT_OK(guard);
-  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  auto b = backend::nftables::make(cfg, {}, factsFor(cfg));
   KT_ASSERT_OK(b);
   KT_ASSERT_OK((*b)->install());
   auto listed = ns->check("nft", {"list", "table", "inet", "kuma_mesh"});

@@ -40,15 +40,15 @@ TEST(ConfigFacts, ResolvConfNameservers) {
 TEST(ConfigFacts, NumericUsersNeedNoLookup) {
   Config cfg;
   cfg.kumaDpUser = "1234";
-  auto f = gatherFacts(cfg);
+  auto f = gatherFacts(cfg, {});
   ASSERT_TRUE(f.ok()) << f.error().message();
   EXPECT_EQ(f->kumaDpUid, 1234u);
   cfg.kumaDpUser = "0";
-  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 0u);
+  EXPECT_EQ(gatherFacts(cfg, {})->kumaDpUid, 0u);
   cfg.kumaDpUser = "4294967294";
-  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 4294967294u);
+  EXPECT_EQ(gatherFacts(cfg, {})->kumaDpUid, 4294967294u);
   cfg.kumaDpUser = "4294967295";
-  auto bad = gatherFacts(cfg);
+  auto bad = gatherFacts(cfg, {});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().kind(), ErrorKind::kConfig);
   EXPECT_EQ(bad.error().message(), "--kuma-dp-user: '4294967295' is not a valid uid");
@@ -59,12 +59,12 @@ TEST(ConfigFacts, NamedUsersAreLookedUp) {
   if (!root) GTEST_SKIP() << "this machine has no passwd entry named root";
   Config cfg;
   cfg.kumaDpUser = "root";
-  auto f = gatherFacts(cfg);
+  auto f = gatherFacts(cfg, {});
   ASSERT_TRUE(f.ok()) << f.error().message();
   EXPECT_EQ(f->kumaDpUid, root->pw_uid);
 
   cfg.kumaDpUser = "kt-no-such-user-" + std::to_string(::getpid());
-  auto missing = gatherFacts(cfg);
+  auto missing = gatherFacts(cfg, {});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind(), ErrorKind::kConfig);
   EXPECT_EQ(missing.error().message(),
@@ -74,17 +74,18 @@ TEST(ConfigFacts, NamedUsersAreLookedUp) {
 
 TEST(ConfigFacts, CniModeRefusesNamesAndNeverLooksUp) {
   Config cfg;
-  cfg.cniMode = true;
+  RunOptions run;
+  run.cniMode = true;
   cfg.kumaDpUser = "root";
-  auto f = gatherFacts(cfg);
+  auto f = gatherFacts(cfg, run);
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.error().kind(), ErrorKind::kConfig);
   EXPECT_EQ(f.error().message(),
             "--kuma-dp-user: 'root' is a user name, but CNI mode accepts only numeric uids");
   cfg.kumaDpUser = "";
-  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 5678u);
+  EXPECT_EQ(gatherFacts(cfg, run)->kumaDpUid, 5678u);
   cfg.kumaDpUser = "777";
-  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 777u);
+  EXPECT_EQ(gatherFacts(cfg, run)->kumaDpUid, 777u);
 }
 
 TEST(ConfigFacts, DefaultUserIsUid5678ThenKumaDp) {
@@ -93,7 +94,7 @@ TEST(ConfigFacts, DefaultUserIsUid5678ThenKumaDp) {
   if (!::getpwuid(5678)) {
     if (passwd* p = ::getpwnam("kuma-dp")) expected = p->pw_uid;
   }
-  auto f = gatherFacts(Config{});
+  auto f = gatherFacts(Config{}, {});
   ASSERT_TRUE(f.ok()) << f.error().message();
   EXPECT_EQ(f->kumaDpUid, expected);
 }
@@ -103,35 +104,35 @@ TEST(ConfigFacts, ReadsResolvConfOnlyForRedirectDns) {
   Config cfg;
   cfg.dns.enabled = true;
   cfg.dns.resolvConfPath = resolv.path();
-  auto f = gatherFacts(cfg);
+  auto f = gatherFacts(cfg, {});
   ASSERT_TRUE(f.ok()) << f.error().message();
   EXPECT_EQ(strs(f->dnsServers), (std::vector<std::string>{"10.96.0.10", "fd00::10"}));
 
   cfg.dns.captureAll = true;
   cfg.dns.resolvConfPath = "/nonexistent/resolv.conf";
-  f = gatherFacts(cfg);
+  f = gatherFacts(cfg, {});
   ASSERT_TRUE(f.ok());
   EXPECT_TRUE(f->dnsServers.empty());
 
   cfg.dns.captureAll = false;
-  f = gatherFacts(cfg);
+  f = gatherFacts(cfg, {});
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.error().kind(), ErrorKind::kConfig);
   EXPECT_EQ(f.error().message(),
             "--redirect-dns: cannot open /nonexistent/resolv.conf: No such file or directory");
 
   cfg.dns.enabled = false;
-  EXPECT_TRUE(gatherFacts(cfg).ok());
+  EXPECT_TRUE(gatherFacts(cfg, {}).ok());
 }
 
 TEST(ConfigFacts, Ipv6FollowsTheConfiguration) {
   Config cfg;
-  EXPECT_TRUE(gatherFacts(cfg)->ipv6);
+  EXPECT_TRUE(gatherFacts(cfg, {})->ipv6);
   cfg.inbound.portV6 = 0;
-  EXPECT_FALSE(gatherFacts(cfg)->ipv6);
+  EXPECT_FALSE(gatherFacts(cfg, {})->ipv6);
   cfg = Config{};
   cfg.ipFamilyMode = IpFamilyMode::kIpv4;
-  EXPECT_FALSE(gatherFacts(cfg)->ipv6);
+  EXPECT_FALSE(gatherFacts(cfg, {})->ipv6);
 }
 
 }  // namespace

@@ -94,8 +94,9 @@ bool exists(const std::string& path) {
 
 class EbpfBackend final : public Backend {
  public:
-  EbpfBackend(Config cfg, Facts facts, PodFacts pod, PodPlan plan)
+  EbpfBackend(Config cfg, bool uninstallAll, Facts facts, PodFacts pod, PodPlan plan)
       : cfg_(std::move(cfg)),
+        uninstallAll_(uninstallAll),
         facts_(std::move(facts)),
         pod_(std::move(pod)),
         plan_(std::move(plan)),
@@ -202,7 +203,7 @@ class EbpfBackend final : public Backend {
 
   Status uninstall() override {
     if (!isBpffs(layout_.bpffs)) return okStatus();
-    if (cfg_.ebpf.uninstallAll) {
+    if (uninstallAll_) {
       {
         // Our own version's lock keeps a concurrent install of this version out meanwhile.
         std::optional<LayoutLock> lock;
@@ -256,7 +257,7 @@ class EbpfBackend final : public Backend {
   Result<std::vector<std::string>> installedState() override {
     std::vector<std::string> out;
     if (!isBpffs(layout_.bpffs)) return out;
-    if (cfg_.ebpf.uninstallAll) {
+    if (uninstallAll_) {
       for (const auto& dir : allLayoutDirs(layout_.bpffs))
         out.push_back("node-wide programs, maps and pins under " + dir);
       return out;
@@ -345,6 +346,7 @@ class EbpfBackend final : public Backend {
   }
 
   Config cfg_;
+  bool uninstallAll_;  // RunOptions::uninstallAll
   Facts facts_;
   PodFacts pod_;
   PodPlan plan_;
@@ -354,7 +356,8 @@ class EbpfBackend final : public Backend {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts) {
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      config::Facts facts) {
   installLibbpfLogBridge();
   KT_ASSIGN_OR_RETURN(PodFacts pod, gatherPodFacts(cfg));
   KT_TRY(refineIpv6(cfg, facts, pod));
@@ -362,17 +365,17 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
   for (const auto& w : plan.warnings)
     spdlog::warn("eBPF: {}", w);
   return std::unique_ptr<Backend>(
-      new EbpfBackend(cfg, std::move(facts), std::move(pod), std::move(plan)));
+      new EbpfBackend(cfg, run.uninstallAll, std::move(facts), std::move(pod), std::move(plan)));
 }
 
-std::unique_ptr<Backend> forUninstall(const config::Config& cfg) {
+std::unique_ptr<Backend> forUninstall(const config::Config& cfg, const config::RunOptions& run) {
   PinLayout layout = PinLayout::under(cfg.ebpf.bpffsPath);
   if (!isBpffs(layout.bpffs) || allLayoutDirs(layout.bpffs).empty()) return nullptr;
   installLibbpfLogBridge();
   PodPlan plan;
   if (auto cookie = currentNetnsCookie()) plan.netnsCookie = *cookie;
   return std::unique_ptr<Backend>(
-      new EbpfBackend(cfg, config::Facts{}, PodFacts{}, std::move(plan)));
+      new EbpfBackend(cfg, run.uninstallAll, config::Facts{}, PodFacts{}, std::move(plan)));
 }
 
 }  // namespace kt::backend::ebpf

@@ -8,9 +8,11 @@
 
 namespace kt::backend::ebpf {
 
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts);
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      config::Facts facts);
 
 // For uninstall: null when nothing of ours is pinned under cfg.ebpf.bpffsPath.
-std::unique_ptr<Backend> forUninstall(const config::Config& cfg);
+// With run.uninstallAll, the uninstall form removes every layout's node-wide state too.
+std::unique_ptr<Backend> forUninstall(const config::Config& cfg, const config::RunOptions& run);
 
 }  // namespace kt::backend::ebpf

@@ -36,17 +36,17 @@ std::string label(Mode m, Family f) {
   return std::string(Tools::prefix(f)) + "-" + modeName(m);
 }
 
-RunSettings runSettings(const Config& cfg) {
+RunSettings runSettings(const Config& cfg, const config::RunOptions& run) {
   RunSettings s;
   s.waitSeconds = cfg.waitSeconds;
   s.waitIntervalMicros = cfg.waitIntervalMicros;
   s.retry = cfg.retry;
-  if (cfg.cniMode) {
+  if (run.cniMode) {
     s.sandbox = true;
     // One lock per pod network namespace instead of the host-wide /run/xtables.lock (Kuma
     // #7823): flock on the namespace file itself. /proc/self/ns/net is the same inode seen
     // from the tool, which runs inside the namespace.
-    s.lockFile = cfg.netnsPath.empty() ? "/proc/self/ns/net" : cfg.netnsPath;
+    s.lockFile = run.netnsPath.empty() ? "/proc/self/ns/net" : run.netnsPath;
   }
   return s;
 }
@@ -88,9 +88,10 @@ class IptablesBackend final : public Backend {
     std::optional<SavedRuleset> before;
   };
 
-  IptablesBackend(Config cfg, Facts facts, Mode mode, std::array<FamilyState, 2> fams,
+  IptablesBackend(Config cfg, bool verbose, Facts facts, Mode mode, std::array<FamilyState, 2> fams,
                   ToolRunner runner)
       : cfg_(std::move(cfg)),
+        verbose_(verbose),
         facts_(std::move(facts)),
         mode_(mode),
         fams_(std::move(fams)),
@@ -101,7 +102,7 @@ class IptablesBackend final : public Backend {
   }
 
   Result<std::string> render() override {
-    return rules::renderIptablesDryRun(rules::build(cfg_, facts_), options(cfg_.verbose));
+    return rules::renderIptablesDryRun(rules::build(cfg_, facts_), options(verbose_));
   }
 
   Status install() override;
@@ -132,6 +133,7 @@ class IptablesBackend final : public Backend {
                         const std::set<std::string>& matching);
 
   Config cfg_;
+  bool verbose_;  // RunOptions::verbose
   Facts facts_;
   Mode mode_;
   std::array<FamilyState, 2> fams_;
@@ -182,7 +184,7 @@ Status IptablesBackend::install() {
                            fams_[idx(f)].before, renderedLines(model, f), j.touched);
     if (j.input.empty()) continue;
     const Tools& tools = *fams_[idx(f)].tools;
-    if (cfg_.verbose) {
+    if (verbose_) {
       spdlog::info("{} input:\n{}", tools.restore, j.input);
     } else {
       spdlog::debug("{} input:\n{}", tools.restore, j.input);
@@ -410,13 +412,14 @@ std::optional<std::string> ipv6Obstacle(Mode mode, const std::optional<Tools>& t
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts, Mode mode) {
-  ToolRunner runner(runSettings(cfg));
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      config::Facts facts, Mode mode) {
+  ToolRunner runner(runSettings(cfg, run));
   std::array<IptablesBackend::FamilyState, 2> fams;
-  if (cfg.dryRun) {
+  if (run.dryRun) {
     // Dry-run prints what the configuration asks for, identically on every machine: no probes.
-    return std::unique_ptr<Backend>(
-        new IptablesBackend(cfg, std::move(facts), mode, std::move(fams), std::move(runner)));
+    return std::unique_ptr<Backend>(new IptablesBackend(cfg, run.verbose, std::move(facts), mode,
+                                                        std::move(fams), std::move(runner)));
   }
   KT_ASSIGN_OR_RETURN(ModeDecision d, decideMode(mode, runner));
   // Before install() changes anything (it adds ::6 to loopback first).
@@ -459,11 +462,12 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
       facts.ipv6 = false;
     }
   }
-  return std::unique_ptr<Backend>(
-      new IptablesBackend(cfg, std::move(facts), d.mode, std::move(fams), std::move(runner)));
+  return std::unique_ptr<Backend>(new IptablesBackend(cfg, run.verbose, std::move(facts), d.mode,
+                                                      std::move(fams), std::move(runner)));
 }
 
-std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg) {
+std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg,
+                                                   const config::RunOptions& run) {
   std::vector<std::unique_ptr<Backend>> out;
   config::Facts facts;
   if (!cfg.kumaDpUser.empty() &&
@@ -472,14 +476,14 @@ std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg) {
     facts.kumaDpUid = static_cast<uint32_t>(std::stoul(cfg.kumaDpUser));
   }
   for (Mode m : {Mode::kLegacy, Mode::kNft}) {
-    ToolRunner runner(runSettings(cfg));
+    ToolRunner runner(runSettings(cfg, run));
     std::array<IptablesBackend::FamilyState, 2> fams;
     for (Family f : kFamilies) {
       if (auto t = findTools(f, m, runner.execCounter())) fams[idx(f)].tools = *t;
     }
     if (!fams[0].tools && !fams[1].tools) continue;
     out.push_back(std::unique_ptr<Backend>(
-        new IptablesBackend(cfg, facts, m, std::move(fams), std::move(runner))));
+        new IptablesBackend(cfg, run.verbose, facts, m, std::move(fams), std::move(runner))));
   }
   return out;
 }

@@ -125,10 +125,11 @@ Status probeIpv6(const config::Config& cfg, config::Facts& facts, const Result<b
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts) {
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      config::Facts facts) {
   // A dry run prints the configuration as asked, independent of the machine it runs on.
   uint32_t loopbackIndex = 0;
-  if (!cfg.dryRun) {
+  if (!run.dryRun) {
     // One rtnetlink socket for the loopback name and the IPv6 check.
     auto ifs = sys::summarizeInterfaces(facts.ipv6 ? std::optional(Family::kV6) : std::nullopt);
     if (ifs.ok() && !ifs->loopback.empty()) {

@@ -12,10 +12,11 @@
 
 namespace kt::backend::nftables {
 
-// Probes (unless cfg.dryRun) the loopback interface name and whether the namespace has IPv6:
+// Probes (unless run.dryRun) the loopback interface name and whether the namespace has IPv6:
 // without an IPv6 address on a non-loopback interface IPv6 rules are skipped with a warning,
 // or, when dualstack was asked for explicitly, make() fails.
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts);
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      config::Facts facts);
 
 // For uninstall: null when nf_tables is unavailable in this kernel.
 std::unique_ptr<Backend> forUninstall(const config::Config& cfg);
