@@ -76,8 +76,16 @@ struct Present {
 Result<std::vector<Present>> presentBackends(const config::Config& cfg,
                                              const config::RunOptions& run);
 
-// Whether `--backend requested` names a backend of kind `kind`: auto names every backend,
-// iptables both iptables modes, every other value itself.
-bool names(config::Backend requested, config::Backend kind);
+// What `uninstall` removes, of the backends with state of ours here (presentBackends()).
+struct UninstallSelection {
+  // The backends the configuration asks to remove: cfg.backend; else, with cfg.ebpf.enabled
+  // (Kuma's node cleanup form), the eBPF backend; else (auto) every backend. iptables names
+  // both iptables modes.
+  config::Backend requested = config::Backend::kAuto;
+  std::vector<Present> chosen;  // present and requested
+  std::vector<Present> others;  // present but not requested
+};
+Result<UninstallSelection> presentForUninstall(const config::Config& cfg,
+                                               const config::RunOptions& run);
 
 }  // namespace kt::backend

@@ -28,6 +28,16 @@ Result<std::unique_ptr<Backend>> makeChosen(const config::Config& cfg,
   return Error::runtime("unknown backend");
 }
 
+// Whether `--backend requested` names a backend of kind `kind`: auto names every backend,
+// iptables both iptables modes, every other value itself.
+bool names(Kind requested, Kind kind) {
+  if (requested == Kind::kAuto) return true;
+  if (requested == Kind::kIptables) {
+    return kind == Kind::kIptablesLegacy || kind == Kind::kIptablesNft;
+  }
+  return requested == kind;
+}
+
 // The kind of a backend of makeAllForUninstall(), by its name.
 Kind kindOf(const Backend& b) {
   for (Kind k : {Kind::kIptablesLegacy, Kind::kIptablesNft, Kind::kNftables, Kind::kEbpf})
@@ -66,12 +76,23 @@ Result<std::vector<Present>> presentBackends(const config::Config& cfg,
   return out;
 }
 
-bool names(Kind requested, Kind kind) {
-  if (requested == Kind::kAuto) return true;
-  if (requested == Kind::kIptables) {
-    return kind == Kind::kIptablesLegacy || kind == Kind::kIptablesNft;
+Result<UninstallSelection> presentForUninstall(const config::Config& cfg,
+                                               const config::RunOptions& run) {
+  UninstallSelection out;
+  if (cfg.backend != Kind::kAuto) {
+    out.requested = cfg.backend;
+  } else if (cfg.ebpf.enabled) {
+    out.requested = Kind::kEbpf;
   }
-  return requested == kind;
+  KT_ASSIGN_OR_RETURN(auto present, presentBackends(cfg, run));
+  for (auto& p : present) {
+    if (names(out.requested, p.kind)) {
+      out.chosen.push_back(std::move(p));
+    } else {
+      out.others.push_back(std::move(p));
+    }
+  }
+  return out;
 }
 
 }  // namespace kt::backend

@@ -1,4 +1,6 @@
-// The CNI commands. Each returns the Reply that handle() prints; none of them throws.
+// The CNI commands. Each returns the Reply that handle() prints; none of them throws. ADD, CHECK,
+// DEL and the installer's repair run in the pod's namespace through the same run pipeline as
+// the CLI (app/pipeline.h), with the plugin's lock_dir.
 //
 // ADD    look the pod up in the API server, decide (skip rules in pod.h), build its configuration
 //        from its annotations (cniMode), install it in CNI_NETNS; output prevResult converted to
