@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/privileges.h"
+#include "backend/pod_network.h"
 #include "base/strings.h"
 
 namespace kt::app {
@@ -42,6 +43,9 @@ Result<Pipeline> Pipeline::open(config::Config cfg, config::RunOptions run, Purp
     opts.timeout = lock.timeout;
     KT_ASSIGN_OR_RETURN(auto held, sys::NetnsLock::acquire(opts));
     p.lock_.emplace(std::move(held));
+  }
+  if (purpose != Purpose::kUninstall) {
+    KT_ASSIGN_OR_RETURN(p.facts_, backend::podNetworkFacts(p.cfg_, p.run_, std::move(p.facts_)));
   }
   return p;
 }

@@ -8,6 +8,8 @@
 //   privileges     CAP_NET_ADMIN, unless dry-run
 //   namespace      enter run.netnsPath (empty = stay); left when the Pipeline is destroyed
 //   lock           the namespace's lock (sys/netns_lock.h), unless dry-run; held likewise
+//   pod network    backend::podNetworkFacts: loopback, IPv6 usable (not for uninstall; dry-run
+//                  probes nothing)
 // Then the backends, created by the factory in the entered namespace (their probes look at the
 // target namespace, under the lock). What to do with them (render, install, verify,
 // uninstall) is the command's.
@@ -54,7 +56,7 @@ class Pipeline {
 
   const config::Config& config() const { return cfg_; }
   const config::RunOptions& run() const { return run_; }
-  // Empty defaults for kUninstall (never gathered there).
+  // Empty defaults for kUninstall (never gathered there). Const from here on: backends read it.
   const config::Facts& facts() const { return facts_; }
 
   // The backend the configuration selects (backend::make), with its probes.

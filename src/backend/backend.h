@@ -53,11 +53,13 @@ class Backend {
   virtual Result<std::vector<std::string>> installedState() = 0;
 };
 
-// Creates the backend the configuration selects (cfg.effectiveBackend()), running its probes
-// (binary discovery, legacy/nft choice, IPv6 usability) and refining `facts` accordingly.
-// An explicit choice never silently falls back to another backend.
+// Creates the backend the configuration selects (cfg.effectiveBackend()), running its own
+// probes (binary discovery, legacy/nft choice; the iptables backend may still leave IPv6 out
+// when the ip6tables tools or their nat table are missing). `facts` are the run's facts with
+// the pod-network facts already in (backend/pod_network.h). An explicit choice never silently
+// falls back to another backend.
 Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
-                                      config::Facts facts);
+                                      const config::Facts& facts);
 
 // Every backend that may have state in the current namespace, for `uninstall` (which removes
 // what any of them installed). Backends whose tools are missing are left out. Needs none of the

@@ -11,19 +11,20 @@ using Kind = config::Backend;
 namespace {
 
 Result<std::unique_ptr<Backend>> makeChosen(const config::Config& cfg,
-                                            const config::RunOptions& run, config::Facts facts) {
+                                            const config::RunOptions& run,
+                                            const config::Facts& facts) {
   switch (cfg.effectiveBackend()) {
     case Kind::kAuto:
     case Kind::kIptables:
-      return iptables::make(cfg, run, std::move(facts), iptables::Mode::kAuto);
+      return iptables::make(cfg, run, facts, iptables::Mode::kAuto);
     case Kind::kIptablesLegacy:
-      return iptables::make(cfg, run, std::move(facts), iptables::Mode::kLegacy);
+      return iptables::make(cfg, run, facts, iptables::Mode::kLegacy);
     case Kind::kIptablesNft:
-      return iptables::make(cfg, run, std::move(facts), iptables::Mode::kNft);
+      return iptables::make(cfg, run, facts, iptables::Mode::kNft);
     case Kind::kNftables:
-      return nftables::make(cfg, run, std::move(facts));
+      return nftables::make(cfg, facts);
     case Kind::kEbpf:
-      return ebpf::make(cfg, run, std::move(facts));
+      return ebpf::make(cfg, run, facts);
   }
   return Error::runtime("unknown backend");
 }
@@ -48,8 +49,8 @@ Kind kindOf(const Backend& b) {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
-                                      config::Facts facts) {
-  KT_ASSIGN_OR_RETURN(auto chosen, makeChosen(cfg, run, std::move(facts)));
+                                      const config::Facts& facts) {
+  KT_ASSIGN_OR_RETURN(auto chosen, makeChosen(cfg, run, facts));
   return singleLayer(cfg, run, std::move(chosen));
 }
 

@@ -56,13 +56,23 @@ Status addAddress(const std::string& ifname, const Cidr& cidr);
 Result<bool> addAddress(uint32_t ifindex, const std::string& ifname, const Cidr& cidr);
 
 // ::6/128, the source address Envoy's IPv6 inbound passthrough binds to: every backend adds it
-// to loopback when it intercepts IPv6, and uninstall removes it when kuma-tproxy added it.
+// to loopback when it intercepts IPv6 (addPassthroughV6), the eBPF plan counts it as local, and
+// uninstall removes it when kuma-tproxy added it. The only definition.
 inline Cidr passthroughV6() {
   IpAddress a;
   a.family = Family::kV6;
   a.bytes[15] = 6;
   return Cidr::host(a);
 }
+
+// Adds passthroughV6() to the loopback interface `loopback` (`index` when known, 0 = looked up
+// by name): the one way every backend adds it. Returns true when it was added, false when it
+// was there already.
+Result<bool> addPassthroughV6(const std::string& loopback, uint32_t index = 0);
+
+// Removes passthroughV6() from `loopback` (a failed install undoing its addPassthroughV6); an
+// address that is not there is success.
+Status removePassthroughV6(const std::string& loopback);
 
 // Who holds `cidr` on the interface `ifname`.
 enum class AddressOwner { kAbsent, kUs, kOther };

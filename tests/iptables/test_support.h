@@ -20,6 +20,7 @@
 
 #include "backend/backend.h"
 #include "backend/iptables/iptables_backend.h"
+#include "backend/pod_network.h"
 #include "config/facts.h"
 #include "kernel/flock_holder.h"
 #include "support/scratch_netns.h"
@@ -167,6 +168,7 @@ inline Result<std::unique_ptr<backend::Backend>> makeIn(ScratchNetns& ns, const 
                                                         const config::RunOptions& run = {}) {
   KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(ns.path()));
   KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg, run));
+  KT_ASSIGN_OR_RETURN(facts, backend::podNetworkFacts(cfg, run, std::move(facts)));
   return backend::iptables::make(cfg, run, facts, mode);
 }
 

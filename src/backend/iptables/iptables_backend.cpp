@@ -8,7 +8,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "backend/iptables/interfaces.h"
 #include "backend/iptables/mode_choice.h"
 #include "backend/iptables/netfilter_probe.h"
 #include "backend/iptables/restore_input.h"
@@ -17,6 +16,7 @@
 #include "backend/iptables/tools.h"
 #include "iptables/builder.h"
 #include "iptables/render_iptables.h"
+#include "sys/netlink_addr.h"
 
 namespace kt::backend::iptables {
 
@@ -164,7 +164,7 @@ Status IptablesBackend::install() {
   bool addedPassthrough = false;
   if (facts_.ipv6) {
     // Envoy binds its IPv6 inbound passthrough connections to ::6; it must be local.
-    auto added = addPassthroughV6(facts_.loopbackIface);
+    auto added = sys::addPassthroughV6(facts_.loopbackIface, facts_.loopbackIndex);
     if (!added) {
       if (cfg_.ipFamilyModeExplicit) {
         return std::move(added).takeError().context("IPv6 (dualstack was requested)");
@@ -219,7 +219,7 @@ Status IptablesBackend::install() {
         if (!cfg_.ipFamilyModeExplicit && undo) {
           spdlog::warn("IPv6 rules skipped: {}", nat.error().message());
           if (addedPassthrough) {
-            if (auto rm = removePassthroughV6(facts_.loopbackIface); !rm) {
+            if (auto rm = sys::removePassthroughV6(facts_.loopbackIface); !rm) {
               spdlog::warn("{}", rm.error().message());
             }
           }
@@ -250,7 +250,7 @@ Status IptablesBackend::undoInstall(Error err, const FamilyInstall& failed, bool
     }
   }
   if (addedPassthrough) {
-    if (auto rm = removePassthroughV6(facts_.loopbackIface); !rm) {
+    if (auto rm = sys::removePassthroughV6(facts_.loopbackIface); !rm) {
       rollbackProblems += "; " + rm.error().message();
     }
   }
@@ -402,11 +402,11 @@ Result<ModeDecision> decideMode(Mode forced, ToolRunner& runner) {
   return ModeDecision{choice->mode, std::move(chosen), std::move(before)};
 }
 
-// Why IPv6 rules cannot go in, or nullopt when they can (before probing the nat table).
+// Why IPv6 rules cannot go in with these tools, or nullopt when they can (before probing the
+// nat table). Whether the namespace has IPv6 at all is a pod-network fact, decided before.
 std::optional<std::string> ipv6Obstacle(Mode mode, const std::optional<Tools>& tools6,
-                                        const Result<Tools>& found, const InterfaceFacts& ifs) {
+                                        const Result<Tools>& found) {
   if (!tools6) return "no " + label(mode, Family::kV6) + " tools: " + found.error().message();
-  if (!ifs.nonLoopbackIpv6) return std::string("the namespace has no non-loopback IPv6 address");
   return std::nullopt;
 }
 
@@ -437,12 +437,10 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::R
         "Docker's DOCKER_OUTPUT chain exists: the DNS conntrack zone split is disabled for IPv4");
   }
 
-  KT_ASSIGN_OR_RETURN(InterfaceFacts ifs, readInterfaces());
-  facts.loopbackIface = ifs.loopback;
   auto found6 = findTools(Family::kV6, d.mode, runner.execCounter());
   if (found6) fams[1].tools = *found6;
   if (facts.ipv6) {
-    auto why = ipv6Obstacle(d.mode, fams[1].tools, found6, ifs);
+    auto why = ipv6Obstacle(d.mode, fams[1].tools, found6);
     if (!why) {
       // Read the state before probing: the legacy probe instantiates the ip6 nat table, and a
       // table that exists costs a *-save run. The nft probe is expensive; install() runs it
