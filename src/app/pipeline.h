@@ -44,7 +44,8 @@ class Pipeline {
  public:
   // Runs the stages above. Errors: gatherFacts' kConfig, kPermission without CAP_NET_ADMIN,
   // NetnsGuard::enter's and NetnsLock::acquire's errors (kTransient when another run holds the
-  // lock past the timeout). Nothing is changed when it fails.
+  // lock past the timeout), podNetworkFacts' kUnsupported (dualstack asked for explicitly in a
+  // namespace without IPv6). Nothing is changed when it fails.
   static Result<Pipeline> open(config::Config cfg, config::RunOptions run, Purpose purpose,
                                const LockSettings& lock = {});
 

@@ -133,7 +133,7 @@ struct Config {
 // the same settings table (--dry-run, --netns, --verbose, the config file's cniMode) and by the
 // command that runs (uninstall's --ebpf-all, the CNI plugin's CNI_NETNS).
 struct RunOptions {
-  bool dryRun = false;    // print what would be done; change nothing, probe nothing
+  bool dryRun = false;    // print what would be done; change nothing
   std::string netnsPath;  // --netns: enter this network namespace first; empty = stay
   // CNI mode: numeric uids only (no NSS lookups), per-namespace xtables lock.
   bool cniMode = false;
