@@ -157,6 +157,15 @@ Result<std::vector<InterfaceAddress>> listAddresses(Family family) {
   return listAddressesOn(sock.get(), links, family);
 }
 
+Result<std::vector<InterfaceAddress>> listAllAddresses() {
+  KT_ASSIGN_OR_RETURN(auto sock, openRoute());
+  KT_ASSIGN_OR_RETURN(auto links, listLinks(sock.get()));
+  KT_ASSIGN_OR_RETURN(auto out, listAddressesOn(sock.get(), links, Family::kV4));
+  KT_ASSIGN_OR_RETURN(auto v6, listAddressesOn(sock.get(), links, Family::kV6));
+  out.insert(out.end(), std::make_move_iterator(v6.begin()), std::make_move_iterator(v6.end()));
+  return out;
+}
+
 Result<InterfaceSummary> summarizeInterfaces(std::optional<Family> family) {
   KT_ASSIGN_OR_RETURN(auto sock, openRoute());
   KT_ASSIGN_OR_RETURN(auto links, listLinks(sock.get()));

@@ -31,6 +31,10 @@ inline constexpr uint8_t kOurAddressProto = 0x6b;
 // Every address of `family` with its interface (two rtnetlink dumps: links, addresses).
 Result<std::vector<InterfaceAddress>> listAddresses(Family family);
 
+// Every IPv4 address, then every IPv6 address, each family in the kernel's (interface) order,
+// over one rtnetlink socket: the pod's own addresses as the eBPF plan counts them local.
+Result<std::vector<InterfaceAddress>> listAllAddresses();
+
 // True when an interface other than a loopback one has an address of `family`; link-local
 // addresses count (what Kuma checks before it installs IPv6 rules).
 Result<bool> hasNonLoopbackAddress(Family family);
