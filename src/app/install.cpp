@@ -3,13 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "app/host_namespace.h"
-#include "app/namespace_lock.h"
 #include "app/output.h"
-#include "app/privileges.h"
-#include "backend/backend.h"
+#include "app/pipeline.h"
 #include "base/strings.h"
-#include "config/facts.h"
-#include "sys/netns.h"
 
 namespace kt::app {
 
@@ -26,38 +22,15 @@ void logProvenance(const config::Loaded& loaded) {
     if (!line.empty()) spdlog::info("  {}", line);
 }
 
-// verify without --backend (and without --ebpf-enabled): compare with the backend that is
-// installed here, not with the default one. Says which one it compares with; nullopt when
-// nothing of ours is installed (the default backend is compared then).
-Result<std::optional<config::Backend>> installedBackend(const config::Config& cfg) {
-  KT_ASSIGN_OR_RETURN(auto present, backend::presentBackends(cfg));
-  if (present.empty()) {
-    spdlog::info("verify: nothing of ours is installed here; comparing with the default backend");
-    return std::optional<config::Backend>();
-  }
-  std::vector<std::string> names;
-  for (const auto& p : present)
-    names.push_back(p.backend->name());
-  if (present.size() == 1) {
-    spdlog::info("verify: no --backend given; comparing with the installed {} backend",
-                 names.front());
-  } else {
-    spdlog::warn(
-        "verify: no --backend given and several backends have state here ({}); comparing with "
-        "{}, the others show as differences",
-        join(names, ", "), names.front());
-  }
-  return std::optional<config::Backend>(present.front().kind);
-}
-
 // The configuration as if `--backend kind` had been given, so that what that backend needs
 // (the eBPF instance IP from its variable) is read and checked as for an explicit choice.
 // Input read from stdin cannot be read twice: then only the backend is set.
-Result<config::Config> withBackend(const config::LoadRequest& request, config::Config cfg,
+Result<config::Config> withBackend(const config::LoadRequest& request, const config::Config& cfg,
                                    config::Backend kind) {
   if (request.configFile == "-" || request.podManifest == "-") {
-    cfg.backend = kind;
-    return cfg;
+    config::Config named = cfg;
+    named.backend = kind;
+    return named;
   }
   config::LoadRequest named = request;
   named.flags.push_back({"--backend", config::backendName(kind)});
@@ -78,39 +51,28 @@ Result<InstallOutcome> runInstall(const config::LoadRequest& request, bool verif
                  it == loaded.provenance.end() ? "" : " by " + it->second.describe());
     return InstallOutcome::kDisabled;
   }
-  config::Config cfg = loaded.config;
-  if (verify && cfg.dryRun) {
+  const config::RunOptions& run = loaded.run;
+  if (verify && run.dryRun) {
     return Error::config("--verify and --dry-run cannot be used together")
         .hint("--verify reads the installed rules; --dry-run prints the rules without a kernel");
   }
-  if (cfg.verbose) logProvenance(loaded);
+  if (run.verbose) logProvenance(loaded);
   // Only a real install changes the namespace; dry-run and verify read at most.
-  if (!cfg.dryRun && !verify && cfg.netnsPath.empty() && !allowHostNamespace) {
+  if (!run.dryRun && !verify && run.netnsPath.empty() && !allowHostNamespace) {
     KT_TRY(refuseNodeNamespace());
   }
 
-  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg));
-  if (!cfg.dryRun) {
-    KT_TRY(requireNetAdmin(verify ? "reading the installed rules" : "installing the rules"));
+  const bool explicitBackend =
+      loaded.config.backend != config::Backend::kAuto || loaded.config.ebpf.enabled;
+  KT_ASSIGN_OR_RETURN(auto pipeline, Pipeline::open(std::move(loaded.config), loaded.run,
+                                                    verify ? Purpose::kVerify : Purpose::kInstall));
+  if (verify && !explicitBackend) {
+    KT_TRY(pipeline.preferInstalledBackend(
+        [&](config::Backend kind) { return withBackend(request, pipeline.config(), kind); }));
   }
-  // Entered before the backend is created: its probes (IPv6 usability, existing rules) must
-  // look at the target namespace. Stays entered until this function returns.
-  KT_ASSIGN_OR_RETURN(auto netns, sys::NetnsGuard::enter(cfg.netnsPath));
-  // Held until return, across the backend's probes and the apply: another run in this
-  // namespace must not change the state between our read and our write.
-  std::optional<sys::NetnsLock> lock;
-  if (!cfg.dryRun) {
-    KT_ASSIGN_OR_RETURN(lock, lockNamespace());
-  }
-  if (verify && cfg.backend == config::Backend::kAuto && !cfg.ebpf.enabled) {
-    KT_ASSIGN_OR_RETURN(auto kind, installedBackend(cfg));
-    if (kind) {
-      KT_ASSIGN_OR_RETURN(cfg, withBackend(request, cfg, *kind));
-    }
-  }
-  KT_ASSIGN_OR_RETURN(auto backend, backend::make(cfg, std::move(facts)));
+  KT_ASSIGN_OR_RETURN(auto backend, pipeline.backend());
 
-  if (cfg.dryRun) {
+  if (run.dryRun) {
     KT_ASSIGN_OR_RETURN(auto text, backend->render());
     KT_TRY(writeStdout(text));
     return InstallOutcome::kDone;

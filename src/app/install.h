@@ -1,9 +1,10 @@
 // The install and verify commands.
 //
 // Flow: load the configuration -> disabled? say so -> (install without --netns: refuse a node's
-// namespace) -> gather facts -> (unless dry-run: require CAP_NET_ADMIN) -> enter --netns -> (unless
-// dry-run: lock the namespace, sys/netns_lock.h) -> create the backend (its probes run in the
-// target namespace) -> dry-run: print the rules / verify: compare with the kernel / else: apply.
+// namespace) -> the run pipeline (app/pipeline.h: facts, CAP_NET_ADMIN unless dry-run, enter
+// --netns, lock unless dry-run) -> (verify without --backend: the installed backend) -> create
+// the backend (its probes run in the target namespace) -> dry-run: print the rules / verify:
+// compare with the kernel / else: apply.
 #pragma once
 
 #include "base/result.h"

@@ -2,24 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include "app/namespace_lock.h"
 #include "app/output.h"
-#include "app/privileges.h"
-#include "backend/backend.h"
+#include "app/pipeline.h"
 #include "base/strings.h"
 #include "sys/netlink_addr.h"
-#include "sys/netns.h"
 
 namespace kt::app {
 
 namespace {
-
-// The backends `uninstall` is asked for: --backend, else --ebpf-enabled (Kuma's form: only the
-// eBPF state), else every backend.
-config::Backend requested(const config::Config& cfg) {
-  if (cfg.backend != config::Backend::kAuto) return cfg.backend;
-  return cfg.ebpf.enabled ? config::Backend::kEbpf : config::Backend::kAuto;
-}
 
 // ::6/128 on loopback is shared by every backend: it goes when no backend of ours is left here,
 // and only when install added it (sys::kOurAddressProto). Dry-run appends what it would do to
@@ -52,37 +42,27 @@ Status runUninstall(const config::LoadRequest& request, bool ebpfAll) {
   KT_ASSIGN_OR_RETURN(auto loaded, config::load(request));
   for (const auto& w : loaded.warnings)
     spdlog::warn("{}", w);
-  config::Config cfg = loaded.config;
-  cfg.ebpf.uninstallAll = ebpfAll;
-  if (cfg.ebpf.enabled && !ebpfAll) {
+  config::RunOptions run = loaded.run;
+  run.uninstallAll = ebpfAll;
+  if (loaded.config.ebpf.enabled && !ebpfAll) {
     // Kuma's per-node cleanup Job runs `uninstall transparent-proxy --ebpf-enabled
     // --ebpf-bpffs-path P` to remove the eBPF objects from the node: the meaning of --ebpf-all.
     spdlog::info("--ebpf-enabled: removing every eBPF program, map and pin of ours under {}",
-                 cfg.ebpf.bpffsPath);
-    cfg.ebpf.uninstallAll = true;
+                 loaded.config.ebpf.bpffsPath);
+    run.uninstallAll = true;
   }
-  if (!cfg.dryRun) KT_TRY(requireNetAdmin("removing the rules"));
-  KT_ASSIGN_OR_RETURN(auto netns, sys::NetnsGuard::enter(cfg.netnsPath));
-  // Held until return: an install running meanwhile would otherwise re-add what we remove.
-  std::optional<sys::NetnsLock> lock;
-  if (!cfg.dryRun) {
-    KT_ASSIGN_OR_RETURN(lock, lockNamespace());
-  }
-
-  const config::Backend wanted = requested(cfg);
-  KT_ASSIGN_OR_RETURN(auto present, backend::presentBackends(cfg));
-  std::vector<backend::Present> chosen;
+  // Holds the lock until return: an install running meanwhile would otherwise re-add what we
+  // remove.
+  KT_ASSIGN_OR_RETURN(auto pipeline,
+                      Pipeline::open(std::move(loaded.config), run, Purpose::kUninstall));
+  KT_ASSIGN_OR_RETURN(auto selection, pipeline.presentForUninstall());
+  auto& chosen = selection.chosen;
   std::vector<std::string> others;
-  for (auto& p : present) {
-    if (backend::names(wanted, p.kind)) {
-      chosen.push_back(std::move(p));
-    } else {
-      others.push_back(p.backend->name());
-    }
-  }
+  for (const auto& p : selection.others)
+    others.push_back(p.backend->name());
   if (chosen.empty() && !others.empty()) {
     // Not a success for the backend asked for, and not an error either: nothing of it is here.
-    const std::string asked = config::backendName(wanted);
+    const std::string asked = config::backendName(selection.requested);
     spdlog::warn(
         "nothing of {} installed; {} {} installed: run `uninstall --backend {}` or `uninstall`",
         asked, join(others, " and "), others.size() == 1 ? "is" : "are", others.front());
@@ -90,15 +70,15 @@ Status runUninstall(const config::LoadRequest& request, bool ebpfAll) {
   }
 
   std::string dryRunText;
-  if (cfg.dryRun) {
+  if (run.dryRun) {
     for (const auto& p : chosen)
       for (const auto& line : p.state)
         dryRunText += p.backend->name() + " " + line + "\n";
   }
   std::vector<std::string> failures;
-  if (!cfg.dryRun) {
+  if (!run.dryRun) {
     for (const auto& p : chosen) {
-      if (cfg.verbose) {
+      if (run.verbose) {
         for (const auto& line : p.state)
           spdlog::info("{}: removing {}", p.backend->name(), line);
       }
@@ -111,11 +91,11 @@ Status runUninstall(const config::LoadRequest& request, bool ebpfAll) {
     }
   }
   if (failures.empty() && others.empty()) {
-    if (auto s = removePassthroughAddress(cfg.dryRun, dryRunText); !s) {
+    if (auto s = removePassthroughAddress(run.dryRun, dryRunText); !s) {
       failures.push_back(s.error().message());
     }
   }
-  if (cfg.dryRun) {
+  if (run.dryRun) {
     if (dryRunText.empty()) {
       spdlog::info("dry-run: nothing of ours to uninstall here");
       return okStatus();

@@ -53,15 +53,19 @@ class Backend {
   virtual Result<std::vector<std::string>> installedState() = 0;
 };
 
-// Creates the backend the configuration selects (cfg.effectiveBackend()), running its probes
-// (binary discovery, legacy/nft choice, IPv6 usability) and refining `facts` accordingly.
-// An explicit choice never silently falls back to another backend.
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts);
+// Creates the backend the configuration selects (cfg.effectiveBackend()), running its own
+// probes (binary discovery, legacy/nft choice; the iptables backend may still leave IPv6 out
+// when the ip6tables tools or their nat table are missing). `facts` are the run's facts with
+// the pod-network facts already in (backend/pod_network.h). An explicit choice never silently
+// falls back to another backend.
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      const config::Facts& facts);
 
 // Every backend that may have state in the current namespace, for `uninstall` (which removes
 // what any of them installed). Backends whose tools are missing are left out. Needs none of the
 // install-only settings (no eBPF instance IP).
-std::vector<std::unique_ptr<Backend>> makeAllForUninstall(const config::Config& cfg);
+std::vector<std::unique_ptr<Backend>> makeAllForUninstall(const config::Config& cfg,
+                                                          const config::RunOptions& run);
 
 // A backend of makeAllForUninstall() that has state of ours here, with that state.
 struct Present {
@@ -71,10 +75,19 @@ struct Present {
 };
 
 // The backends with state of ours in the current namespace, in makeAllForUninstall() order.
-Result<std::vector<Present>> presentBackends(const config::Config& cfg);
+Result<std::vector<Present>> presentBackends(const config::Config& cfg,
+                                             const config::RunOptions& run);
 
-// Whether `--backend requested` names a backend of kind `kind`: auto names every backend,
-// iptables both iptables modes, every other value itself.
-bool names(config::Backend requested, config::Backend kind);
+// What `uninstall` removes, of the backends with state of ours here (presentBackends()).
+struct UninstallSelection {
+  // The backends the configuration asks to remove: cfg.backend; else, with cfg.ebpf.enabled
+  // (Kuma's node cleanup form), the eBPF backend; else (auto) every backend. iptables names
+  // both iptables modes.
+  config::Backend requested = config::Backend::kAuto;
+  std::vector<Present> chosen;  // present and requested
+  std::vector<Present> others;  // present but not requested
+};
+Result<UninstallSelection> presentForUninstall(const config::Config& cfg,
+                                               const config::RunOptions& run);
 
 }  // namespace kt::backend

@@ -10,8 +10,9 @@ namespace {
 
 class SingleLayer final : public Backend {
  public:
-  SingleLayer(const config::Config& cfg, std::unique_ptr<Backend> chosen)
-      : cfg_(cfg), chosen_(std::move(chosen)) {}
+  SingleLayer(const config::Config& cfg, const config::RunOptions& run,
+              std::unique_ptr<Backend> chosen)
+      : cfg_(cfg), run_(run), chosen_(std::move(chosen)) {}
 
   std::string name() const override { return chosen_->name(); }
   Result<std::string> render() override { return chosen_->render(); }
@@ -62,7 +63,7 @@ class SingleLayer final : public Backend {
   // Every other backend with state of ours here. A backend of the same name is the chosen one
   // (its uninstall form), whatever its own state.
   Result<std::vector<Present>> otherLayers() {
-    KT_ASSIGN_OR_RETURN(auto present, presentBackends(cfg_));
+    KT_ASSIGN_OR_RETURN(auto present, presentBackends(cfg_, run_));
     std::vector<Present> out;
     for (auto& p : present)
       if (p.backend->name() != chosen_->name()) out.push_back(std::move(p));
@@ -70,13 +71,15 @@ class SingleLayer final : public Backend {
   }
 
   config::Config cfg_;
+  config::RunOptions run_;
   std::unique_ptr<Backend> chosen_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> singleLayer(const config::Config& cfg, std::unique_ptr<Backend> chosen) {
-  return std::make_unique<SingleLayer>(cfg, std::move(chosen));
+std::unique_ptr<Backend> singleLayer(const config::Config& cfg, const config::RunOptions& run,
+                                     std::unique_ptr<Backend> chosen) {
+  return std::make_unique<SingleLayer>(cfg, run, std::move(chosen));
 }
 
 }  // namespace kt::backend

@@ -19,6 +19,7 @@ namespace kt::backend {
 // namespace keeps its earlier layer, and the error names what is left. verify(): chosen's
 // differences plus "+ unexpected: <backend> state ...: <line>" for each other backend's state.
 // render(), uninstall() and installedState() are chosen's.
-std::unique_ptr<Backend> singleLayer(const config::Config& cfg, std::unique_ptr<Backend> chosen);
+std::unique_ptr<Backend> singleLayer(const config::Config& cfg, const config::RunOptions& run,
+                                     std::unique_ptr<Backend> chosen);
 
 }  // namespace kt::backend

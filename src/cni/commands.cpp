@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <functional>
 #include <optional>
 
 #include <spdlog/spdlog.h>
 
+#include "app/pipeline.h"
 #include "backend/backend.h"
 #include "base/strings.h"
 #include "cni/kube_client.h"
@@ -18,8 +18,6 @@
 #include "cni/pod_record.h"
 #include "cni/result_convert.h"
 #include "config/facts.h"
-#include "sys/netns.h"
-#include "sys/netns_lock.h"
 
 namespace kt::cni {
 
@@ -33,6 +31,7 @@ struct PodDecision {
   std::string who;  // "ns/name" for log lines
   std::optional<std::string> skip;
   config::Config cfg;
+  config::RunOptions run;
 };
 
 ErrorCode codeForKernelError(const Error& e) {
@@ -92,48 +91,56 @@ std::optional<Reply> decide(const Request& req, const NetConf& conf, Clock::time
   if (!pod) {
     return Reply::fail(ErrorCode::kIoFailure, std::move(pod).takeError().context("pod " + d.who));
   }
-  auto plan = planPod(*pod, conf);
+  // The eBPF backend needs the pod's address; in CNI mode it comes from the interface plugin's
+  // result (there is no INSTANCE_IP environment here).
+  std::optional<IpAddress> address;
+  if (conf.prevResult) address = podAddress(*conf.prevResult);
+  auto plan = planPod(*pod, conf, address);
   if (!plan) return Reply::fail(ErrorCode::kInvalidNetworkConfig, plan.error());
   if (plan->skip) {
     d.skip = std::move(plan->skip);
     return std::nullopt;
   }
   d.cfg = std::move(plan->cfg);
-  d.cfg.netnsPath = req.netns;
-  // The eBPF backend needs the pod's address; in CNI mode it comes from the interface plugin's
-  // result (there is no INSTANCE_IP environment here).
-  if (d.cfg.ebpf.instanceIps.empty() && conf.prevResult) {
-    if (auto ip = podAddress(*conf.prevResult)) d.cfg.ebpf.instanceIps = {*ip};
-  }
+  d.run = std::move(plan->run);
+  d.run.netnsPath = req.netns;
   return std::nullopt;
+}
+
+// ADD's and CHECK's failure in the pod's namespace: a file that is gone (the namespace above
+// all) means an unknown container; else by kind (configuration errors such as the sidecar user
+// or resolv.conf are the network configuration's).
+Reply failIn(const char* command, const std::string& who, const std::string& netns, Error e) {
+  e.context(std::string(command) + " " + who + " in " + netns);
+  ErrorCode code = e.errnum() == ENOENT ? ErrorCode::kUnknownContainer : codeForKernelError(e);
+  return Reply::fail(code, e);
 }
 
 bool namespaceGone(const Error& e) {
   return e.errnum() == ENOENT || e.errnum() == EINVAL;
 }
 
-// Runs `fn` inside CNI_NETNS holding the namespace's lock (sys/netns_lock.h: the same lock
-// `kuma-tproxy install/uninstall` take, so a CLI run on the node and the plugin serialize too).
-// The wait for the lock ends at `deadline` at the latest.
-Status inNetns(const std::string& netns, const NetConf& conf, const std::function<Status()>& fn,
-               std::optional<Clock::time_point> deadline = std::nullopt) {
-  sys::NetnsLockOptions opts;
-  opts.netnsPath = netns;
-  opts.directory = conf.lockDir;
-  opts.timeout = kLockTimeout;
+// The run pipeline (app/pipeline.h) in run.netnsPath, holding the namespace's lock (the same
+// lock `kuma-tproxy install/uninstall` take, so a CLI run on the node and the plugin serialize
+// too) in the plugin's lock_dir. The wait for the lock ends at `deadline` at the latest.
+Result<app::Pipeline> openPipeline(const config::Config& cfg, const config::RunOptions& run,
+                                   app::Purpose purpose, const NetConf& conf,
+                                   std::optional<Clock::time_point> deadline = std::nullopt) {
+  app::LockSettings lock;
+  lock.directory = conf.lockDir;
+  lock.timeout = kLockTimeout;
   if (deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
-    opts.timeout = std::clamp(left, std::chrono::milliseconds(0),
+    lock.timeout = std::clamp(left, std::chrono::milliseconds(0),
                               std::chrono::duration_cast<std::chrono::milliseconds>(kLockTimeout));
   }
-  KT_ASSIGN_OR_RETURN(auto lock, sys::NetnsLock::acquire(opts));
-  KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(netns));
-  return fn();
+  return app::Pipeline::open(cfg, run, purpose, lock);
 }
 
 }  // namespace
 
-Result<PodPlan> planPod(const Pod& pod, const NetConf& conf) {
+Result<PodPlan> planPod(const Pod& pod, const NetConf& conf,
+                        const std::optional<IpAddress>& podAddress) {
   PodPlan plan;
   if (conf.namespaceExcluded(pod.ns)) {
     plan.skip = "namespace " + pod.ns + " is in kubernetes.exclude_namespaces";
@@ -143,35 +150,27 @@ Result<PodPlan> planPod(const Pod& pod, const NetConf& conf) {
     plan.skip = std::move(reason);
     return plan;
   }
-  auto loaded = configFromPod(pod, conf.admin);
+  auto loaded = configFromPod(pod, conf.admin, podAddress);
   if (!loaded) return std::move(loaded).takeError().context("pod " + pod.ns + "/" + pod.name);
   if (loaded->disabled) {
     plan.skip = "its annotations disable transparent proxying";
     return plan;
   }
   plan.cfg = std::move(loaded->config);
+  plan.run = std::move(loaded->run);
   return plan;
 }
 
 Result<std::vector<std::string>> ensureInstalled(const config::Config& cfg,
-                                                 const std::string& netnsPath, const NetConf& conf,
+                                                 const config::RunOptions& run, const NetConf& conf,
                                                  Clock::time_point deadline) {
-  config::Config c = cfg;
-  c.netnsPath = netnsPath;
-  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(c));
-  std::vector<std::string> differences;
-  auto s = inNetns(
-      netnsPath, conf,
-      [&]() -> Status {
-        KT_ASSIGN_OR_RETURN(auto backend, backend::make(c, facts));
-        KT_ASSIGN_OR_RETURN(auto report, backend->verify());
-        if (report.ok()) return okStatus();
-        differences = std::move(report.differences);
-        return backend->install();
-      },
-      deadline);
-  if (!s) return std::move(s).takeError();
-  return differences;
+  KT_ASSIGN_OR_RETURN(auto pipeline,
+                      openPipeline(cfg, run, app::Purpose::kInstall, conf, deadline));
+  KT_ASSIGN_OR_RETURN(auto backend, pipeline.backend());
+  KT_ASSIGN_OR_RETURN(auto report, backend->verify());
+  if (report.ok()) return std::vector<std::string>();
+  KT_TRY(backend->install());
+  return std::move(report.differences);
 }
 
 Reply cmdAdd(const Request& req, const NetConf& conf) {
@@ -186,8 +185,8 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
     spdlog::info("ADD {}: skipped: {}", d.who, *d.skip);
     return Reply::ok(std::move(*output));
   }
-  auto facts = config::gatherFacts(d.cfg);
-  if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
+  auto pipeline = openPipeline(d.cfg, d.run, app::Purpose::kInstall, conf, deadline);
+  if (!pipeline) return failIn("ADD", d.who, req.netns, std::move(pipeline).takeError());
   // Recorded before anything is installed, so DEL finds what this ADD used even if it is killed.
   const std::string& stateDir = conf.admin.stateDir;
   if (auto r = writePodRecord(stateDir, req.containerId, PodRecord::of(d.cfg)); !r) {
@@ -195,19 +194,14 @@ Reply cmdAdd(const Request& req, const NetConf& conf) {
                        std::move(r).takeError().context("ADD " + d.who + ": recording the set-up"));
   }
   std::string backendName;
-  auto s = inNetns(
-      req.netns, conf,
-      [&]() -> Status {
-        KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
-        backendName = backend->name();
-        return backend->install();
-      },
-      deadline);
+  auto s = [&]() -> Status {
+    KT_ASSIGN_OR_RETURN(auto backend, pipeline->backend());
+    backendName = backend->name();
+    return backend->install();
+  }();
   if (!s) {
     (void)removePodRecord(stateDir, req.containerId);
-    Error e = std::move(s).takeError().context("ADD " + d.who + " in " + req.netns);
-    ErrorCode code = e.errnum() == ENOENT ? ErrorCode::kUnknownContainer : codeForKernelError(e);
-    return Reply::fail(code, e);
+    return failIn("ADD", d.who, req.netns, std::move(s).takeError());
   }
   spdlog::info("ADD {}: transparent proxy installed with {} in {}", d.who, backendName, req.netns);
   return Reply::ok(std::move(*output));
@@ -221,22 +215,15 @@ Reply cmdCheck(const Request& req, const NetConf& conf) {
     spdlog::info("CHECK {}: nothing to check: {}", d.who, *d.skip);
     return Reply::ok();
   }
-  auto facts = config::gatherFacts(d.cfg);
-  if (!facts) return Reply::fail(ErrorCode::kInvalidNetworkConfig, facts.error());
   backend::VerifyReport report;
-  auto s = inNetns(
-      req.netns, conf,
-      [&]() -> Status {
-        KT_ASSIGN_OR_RETURN(auto backend, backend::make(d.cfg, *facts));
-        KT_ASSIGN_OR_RETURN(report, backend->verify());
-        return okStatus();
-      },
-      deadline);
-  if (!s) {
-    Error e = std::move(s).takeError().context("CHECK " + d.who + " in " + req.netns);
-    ErrorCode code = e.errnum() == ENOENT ? ErrorCode::kUnknownContainer : codeForKernelError(e);
-    return Reply::fail(code, e);
-  }
+  auto s = [&]() -> Status {
+    KT_ASSIGN_OR_RETURN(auto pipeline,
+                        openPipeline(d.cfg, d.run, app::Purpose::kVerify, conf, deadline));
+    KT_ASSIGN_OR_RETURN(auto backend, pipeline.backend());
+    KT_ASSIGN_OR_RETURN(report, backend->verify());
+    return okStatus();
+  }();
+  if (!s) return failIn("CHECK", d.who, req.netns, std::move(s).takeError());
   if (!report.ok()) {
     spdlog::error("CHECK {}: the transparent proxy state drifted:\n{}", d.who,
                   join(report.differences, "\n"));
@@ -268,22 +255,25 @@ Reply cmdDel(const Request& req, const NetConf& conf) {
   }
   // The administrator's configuration, as ADD had it, with the node paths ADD recorded using
   // (a pod the administrator allowed to choose them chose its own).
-  auto admin = adminConfig(conf.admin);
-  if (!admin) return Reply::fail(ErrorCode::kInvalidNetworkConfig, admin.error());
-  config::Config cfg = std::move(admin).value();
-  cfg.netnsPath = req.netns;
   auto record = readPodRecord(stateDir, req.containerId);
   if (!record) return Reply::fail(codeForKernelError(record.error()), record.error());
-  if (*record) (*record)->applyTo(cfg);
+  auto admin = adminConfig(conf.admin, *record);
+  if (!admin) return Reply::fail(ErrorCode::kInvalidNetworkConfig, admin.error());
+  config::RunOptions run = admin->run;
+  run.netnsPath = req.netns;
   std::vector<std::string> failures;
-  auto s = inNetns(req.netns, conf, [&]() -> Status {
-    for (auto& backend : backend::makeAllForUninstall(cfg)) {
+  auto s = [&]() -> Status {
+    KT_ASSIGN_OR_RETURN(auto pipeline,
+                        openPipeline(admin->config, run, app::Purpose::kUninstall, conf));
+    // Every backend, not only those that show state: removing what is not there succeeds, and
+    // DEL must not depend on reading the state back first.
+    for (auto& backend : pipeline.allForUninstall()) {
       if (auto u = backend->uninstall(); !u) {
         failures.push_back(backend->name() + ": " + u.error().message());
       }
     }
     return okStatus();
-  });
+  }();
   if (!s) {
     if (namespaceGone(s.error())) {
       spdlog::info("DEL {}: {} is no longer a network namespace, nothing to clean up", who,

@@ -12,18 +12,20 @@ void putAdminParts(const AdminPolicy& admin, config::Config& cfg) {
   for (const auto& [file, hex] : admin.ebpfProgramsSha256)
     cfg.ebpf.programsSha256[file] = hex;
   cfg.ebpf.stateDir = admin.stateDir + "/ebpf";
-  cfg.cniMode = true;
 }
 
 }  // namespace
 
-Result<config::Config> adminConfig(const AdminPolicy& admin) {
+Result<config::Loaded> adminConfig(const AdminPolicy& admin,
+                                   const std::optional<PodRecord>& record) {
   KT_ASSIGN_OR_RETURN(auto loaded, config::fromAdminConfig(admin.pod));
   putAdminParts(admin, loaded.config);
-  return std::move(loaded.config);
+  if (record) record->applyTo(loaded.config);
+  return loaded;
 }
 
-Result<config::Loaded> configFromPod(const Pod& pod, const AdminPolicy& admin) {
+Result<config::Loaded> configFromPod(const Pod& pod, const AdminPolicy& admin,
+                                     const std::optional<IpAddress>& podAddress) {
   // Kuma 2.9's ConfigMap mode puts the merged configuration into the annotation
   // traffic.kuma.io/transparent-proxy-config, and Kuma's CNI builds the configuration from it.
   // We honour it the same way, above the administrator's tproxy_config and below the pod's other
@@ -33,7 +35,8 @@ Result<config::Loaded> configFromPod(const Pod& pod, const AdminPolicy& admin) {
   if (pod.annotations.count(config::kConfigAnnotation) != 0) {
     spdlog::info("{}: using the configuration of annotation {}", who, config::kConfigAnnotation);
   }
-  KT_ASSIGN_OR_RETURN(auto loaded, config::fromPodAnnotations(pod.annotations, who, admin.pod));
+  KT_ASSIGN_OR_RETURN(auto loaded,
+                      config::fromPodAnnotations(pod.annotations, who, admin.pod, podAddress));
   for (const auto& w : loaded.warnings)
     spdlog::warn("{}: {}", who, w);
   putAdminParts(admin, loaded.config);

@@ -51,7 +51,7 @@ const char* typeName(ValueKind kind) {
 std::string helpFor(const Setting& s, std::string_view flag) {
   std::string help(s.help);
   if (flag != s.flags.front()) return "deprecated alias of " + std::string(s.flags.front());
-  std::string def = s.show(Config{});
+  std::string def = s.show(SettingTarget{});
   // Booleans default to false unless said otherwise.
   if (!def.empty() && def != "false") help += " (default " + def + ")";
   return help;

@@ -1,8 +1,10 @@
 // The validated configuration of one install: a plain struct, filled by the config stage
 // (src/config/loader.h) from defaults, config file, annotations, environment and flags.
 //
-// Everything downstream (rule builder, eBPF plan, backends, CNI) reads only this struct and the
-// Facts gathered at run time (src/config/facts.h); nothing downstream parses text again.
+// Everything downstream (rule builder, eBPF plan, backends, CNI) reads only this struct, the
+// RunOptions that say how the run goes, and the Facts gathered at run time
+// (src/config/facts.h); nothing downstream parses text again. Once the config stage has
+// returned them, Config and RunOptions are read-only: nothing downstream writes to them.
 #pragma once
 
 #include <array>
@@ -127,9 +129,6 @@ struct Ebpf {
   // directories), so uninstall removes exactly those (backend/ebpf/created.h). Not a setting:
   // the CNI plugin derives it from its state_dir, tests point it elsewhere.
   std::string stateDir = "/run/kuma-tproxy/ebpf";
-  // `uninstall --ebpf-all`: also remove the node-wide programs, links and maps, not only what
-  // belongs to this pod. Never set by install.
-  bool uninstallAll = false;
   bool operator==(const Ebpf&) const = default;
 };
 
@@ -162,11 +161,6 @@ struct Config {
   Retry retry;
   Ebpf ebpf;
   Backend backend = Backend::kAuto;
-  // CNI mode: numeric uids only (no NSS lookups), per-namespace xtables lock.
-  bool cniMode = false;
-  std::string netnsPath;  // --netns: enter this network namespace first
-  bool dryRun = false;
-  bool verbose = false;
 
   bool ipv6Requested() const {
     return ipFamilyMode == IpFamilyMode::kDualStack && inbound.portV6 != 0;
@@ -186,5 +180,19 @@ std::optional<std::string> unnormalizedList(const Config& cfg);
 // logs an error naming the list and `user`, and returns a normalized copy held in `copy`.
 const Config& withNormalizedLists(const Config& cfg, std::optional<Config>& copy,
                                   std::string_view user);
+// How one run goes, as opposed to what it installs (Config). Filled by the config stage from
+// the same settings table (--dry-run, --netns, --verbose, the config file's cniMode) and by the
+// command that runs (uninstall's --ebpf-all, the CNI plugin's CNI_NETNS).
+struct RunOptions {
+  bool dryRun = false;    // print what would be done; change nothing
+  std::string netnsPath;  // --netns: enter this network namespace first; empty = stay
+  // CNI mode: numeric uids only (no NSS lookups), per-namespace xtables lock.
+  bool cniMode = false;
+  // `uninstall --ebpf-all`: also remove the node-wide eBPF programs, links and maps, not only
+  // what belongs to this pod. Never set by install.
+  bool uninstallAll = false;
+  bool verbose = false;  // verbose rules (comments in dry-run output) and per-step logs
+  bool operator==(const RunOptions&) const = default;
+};
 
 }  // namespace kt::config

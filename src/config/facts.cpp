@@ -33,12 +33,12 @@ bool lookupUser(const std::string& name, uint32_t& uid) {
   return true;
 }
 
-Result<uint32_t> resolveUid(const Config& cfg) {
+Result<uint32_t> resolveUid(const Config& cfg, bool cniMode) {
   // The config stage parsed the value: a uid is used as it is, only a name needs NSS.
   if (cfg.kumaDpUser.uid) return *cfg.kumaDpUser.uid;
   const std::string& user = cfg.kumaDpUser.name;
   if (!user.empty()) {
-    if (cfg.cniMode) {
+    if (cniMode) {
       return Error::config("--kuma-dp-user: " + quoteForMessage(user) +
                            " is a user name, but CNI mode accepts only numeric uids")
           .hint("set kuma.io/sidecar-uid to the sidecar's numeric uid");
@@ -53,7 +53,7 @@ Result<uint32_t> resolveUid(const Config& cfg) {
   }
   // Default: uid 5678 if it exists, else user kuma-dp, else the numeric 5678 (iptables and
   // nftables match numeric uids without a passwd entry).
-  if (cfg.cniMode || uidExists(kDefaultUid)) return kDefaultUid;
+  if (cniMode || uidExists(kDefaultUid)) return kDefaultUid;
   uint32_t uid = 0;
   if (lookupUser(kDefaultUser, uid)) {
     spdlog::info("no user with uid {}; using user {} (uid {})", kDefaultUid, kDefaultUser, uid);
@@ -88,9 +88,9 @@ std::vector<IpAddress> parseResolvConf(std::string_view text) {
   return out;
 }
 
-Result<Facts> gatherFacts(const Config& cfg) {
+Result<Facts> gatherFacts(const Config& cfg, const RunOptions& run) {
   Facts f;
-  KT_ASSIGN_OR_RETURN(f.kumaDpUid, resolveUid(cfg));
+  KT_ASSIGN_OR_RETURN(f.kumaDpUid, resolveUid(cfg, run.cniMode));
   f.ipv6 = cfg.ipv6Requested();
   if (cfg.dns.enabled && !cfg.dns.captureAll) {
     auto text = readFileLimited(cfg.dns.resolvConfPath, kMaxResolvConfBytes);

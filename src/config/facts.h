@@ -2,8 +2,9 @@
 // the resolved sidecar uid, the nameservers, whether IPv6 rules go in, and a few probes.
 //
 // gatherFacts() fills the parts that need only files and NSS (never the kernel's netfilter
-// state); backends refine the rest (ipv6, dockerOutputChain) from their probes before rendering.
-// Dry-run uses the same function, so it prints what install would apply.
+// state); the pod-network probe (backend/pod_network.h) refines the loopback interface and
+// ipv6 once per run in the target namespace, before any backend is made. Dry-run uses the same
+// functions (and probes nothing), so it prints what install would apply.
 #pragma once
 
 #include <cstdint>
@@ -20,19 +21,20 @@ struct Facts {
   uint32_t kumaDpUid = 5678;
   // Nameservers of resolv.conf, only when DNS redirection is on and not capture-all.
   std::vector<IpAddress> dnsServers;
-  // Whether IPv6 rules are generated: starts as cfg.ipv6Requested(); a backend turns it off
-  // (with a warning) when the namespace has no usable IPv6.
+  // Whether IPv6 rules are generated: starts as cfg.ipv6Requested(); the pod-network probe
+  // turns it off (with a warning) when the namespace has no IPv6 address beyond loopback.
   bool ipv6 = true;
   // iptables backends: nat chain DOCKER_OUTPUT exists, so the sidecar's DNS jumps there.
   bool dockerOutputChain = false;
   std::string loopbackIface = "lo";
+  uint32_t loopbackIndex = 0;  // of loopbackIface; 0 = not probed (looked up by name when used)
   bool operator==(const Facts&) const = default;
 };
 
-// Resolves the sidecar user (numeric values and cfg.cniMode never touch NSS) and reads the
+// Resolves the sidecar user (numeric values and run.cniMode never touch NSS) and reads the
 // nameservers from cfg.dns.resolvConfPath when needed. Errors are kConfig and name the file or
 // user.
-Result<Facts> gatherFacts(const Config& cfg);
+Result<Facts> gatherFacts(const Config& cfg, const RunOptions& run);
 
 // Parses resolv.conf text: every `nameserver ADDR` line (IPv6 zone suffixes such as %eth0 are
 // dropped). Unparsable addresses are skipped with a warning, as libc does.

@@ -100,10 +100,11 @@ class Merger {
     return it == winners_.end() ? nullptr : &it->second.source;
   }
 
-  // `env` = nullptr: the caller fills ebpf.instanceIps itself (CNI), so it is not required.
-  Loaded finish(const Environment* env, bool cniMode) {
+  // `env` = nullptr: the eBPF instance IP is not required (uninstall, CNI); then `podAddress`,
+  // if set, is its value when no layer sets it.
+  Loaded finish(const Environment* env, bool cniMode, const std::optional<IpAddress>& podAddress) {
     Loaded out;
-    Config& cfg = out.config;
+    SettingTarget target;
     for (const auto& s : settings()) {
       auto it = winners_.find(&s);
       if (it == winners_.end()) continue;
@@ -113,17 +114,24 @@ class Merger {
                                              " are accepted");
         continue;
       }
-      s.apply(cfg, it->second.value);
+      s.apply(target, it->second.value);
       out.provenance[std::string(s.key)] = it->second.source;
     }
-    cfg.cniMode = cfg.cniMode || cniMode;
+    out.config = std::move(target.config);
+    out.run = std::move(target.run);
+    out.run.cniMode = out.run.cniMode || cniMode;
+    Config& cfg = out.config;
     if (auto it = out.provenance.find("ipFamilyMode"); it != out.provenance.end()) {
       auto kind = it->second.kind;
       cfg.ipFamilyModeExplicit = kind == Source::Kind::kFlag || kind == Source::Kind::kEnvironment;
     }
     normalizeLists(cfg);
-    if (env) instanceIp(*env, out);
-    validate(cfg, out.provenance, problems_, warnings_);
+    if (env) {
+      instanceIp(*env, out);
+    } else if (cfg.ebpf.instanceIps.empty() && podAddress) {
+      cfg.ebpf.instanceIps = {*podAddress};
+    }
+    validate(cfg, out.run.cniMode, out.provenance, problems_, warnings_);
     // The probe proxy port is the sidecar's own listener for kubelet probes: never redirected.
     // With an include list it is not redirected anyway (and adding it would be a conflict).
     uint16_t probe = cfg.inbound.applicationProbeProxyPort;
@@ -220,8 +228,9 @@ std::optional<std::string> readInput(const std::string& flag, const std::string&
 
 Result<Loaded> finishOrError(Merger& merger, const Environment* env, bool cniMode,
                              Problems& problems, std::vector<std::string>& warnings,
-                             const std::function<void(const Loaded&)>& check = {}) {
-  Loaded out = merger.finish(env, cniMode);
+                             const std::function<void(const Loaded&)>& check = {},
+                             const std::optional<IpAddress>& podAddress = {}) {
+  Loaded out = merger.finish(env, cniMode, podAddress);
   if (check) check(out);
   if (!problems.empty()) {
     if (!out.disabled) return problems.toError();
@@ -246,9 +255,10 @@ bool sameAsAdmin(const Assignment& a, const Config& admin) {
   if (s.isList() || a.values.size() != 1) return false;
   auto v = parseSettingValue(s, a.values[0].text);
   if (!v) return false;  // reported as a bad value where it is parsed
-  Config copy = admin;
-  s.apply(copy, *v);
-  return s.show(copy) == s.show(admin);
+  SettingTarget before{admin, {}};
+  SettingTarget after = before;
+  s.apply(after, *v);
+  return s.show(after) == s.show(before);
 }
 
 // The pod layers' assignments that the policy allows; each one it does not is a problem naming
@@ -350,7 +360,8 @@ Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotat
 }
 
 Result<Loaded> fromPodAnnotations(const std::map<std::string, std::string>& annotations,
-                                  const std::string& sourceName, const PodPolicy& policy) {
+                                  const std::string& sourceName, const PodPolicy& policy,
+                                  const std::optional<IpAddress>& podAddress) {
   // The administrator's values alone, to tell a pod's no-op repetition of them from a change.
   Config admin;
   if (!policy.adminConfig.empty()) {
@@ -375,8 +386,9 @@ Result<Loaded> fromPodAnnotations(const std::map<std::string, std::string>& anno
   }
   merger.add(kAnnotationLayer,
              allowedForPod(annotationAssignments(in, problems, warnings), policy, admin, problems));
-  return finishOrError(merger, nullptr, true, problems, warnings,
-                       [&](const Loaded& out) { checkPodBackend(merger, policy, out, problems); });
+  return finishOrError(
+      merger, nullptr, true, problems, warnings,
+      [&](const Loaded& out) { checkPodBackend(merger, policy, out, problems); }, podAddress);
 }
 
 Result<Loaded> fromAdminConfig(const PodPolicy& policy) {
@@ -392,7 +404,7 @@ std::string describeProvenance(const Loaded& loaded) {
   for (const auto& s : settings()) {
     auto it = loaded.provenance.find(std::string(s.key));
     if (it == loaded.provenance.end()) continue;
-    std::string value = s.show(loaded.config);
+    std::string value = s.show(SettingTarget{loaded.config, loaded.run});
     out += std::string(s.key) + " = " + (value.empty() ? "''" : safeText(value)) + " (" +
            it->second.describe() + ")\n";
   }

@@ -48,6 +48,9 @@ struct LoadRequest {
 
 struct Loaded {
   Config config;
+  // How the run goes: --dry-run, --netns, --verbose, and CNI mode (LoadRequest::cniMode, the
+  // config file's cniMode, always for the CNI entry points below).
+  RunOptions run;
   // kuma.io/transparent-proxying is disabled: there is nothing to install. Problems found in
   // the other settings are then downgraded to warnings (they cannot take effect).
   bool disabled = false;
@@ -63,8 +66,7 @@ Result<Loaded> load(const LoadRequest& req);
 
 // The annotation layer alone over the built-in defaults, for the CNI plugin (which gets the
 // pod's annotations from the API server). `sourceName` names them in messages and provenance
-// (e.g. "pod default/web-0"). The eBPF instance IP is not required here: the caller knows the
-// pod's address and fills Config::ebpf.instanceIps itself.
+// (e.g. "pod default/web-0"). The eBPF instance IP is not required here.
 Result<Loaded> fromAnnotations(const std::map<std::string, std::string>& annotations,
                                const std::string& sourceName, bool cniMode);
 
@@ -90,9 +92,13 @@ struct PodPolicy {
 // node-level setting not in policy.allowPodSettings, or chooses a backend not in
 // policy.allowedBackends, is a problem naming the annotation (and key) and the administrator
 // setting that would allow it: the load fails, nothing is silently honoured or dropped.
-// Config::cniMode is always set. Used by the CNI plugin for ADD and CHECK.
+// RunOptions::cniMode is always set. `podAddress` (the address the interface plugin gave the
+// pod, if known) becomes ebpf.instanceIP when no layer sets it: in CNI mode there is no
+// INSTANCE_IP environment, and the eBPF instance IP is not required. Used by the CNI plugin for
+// ADD and CHECK.
 Result<Loaded> fromPodAnnotations(const std::map<std::string, std::string>& annotations,
-                                  const std::string& sourceName, const PodPolicy& policy);
+                                  const std::string& sourceName, const PodPolicy& policy,
+                                  const std::optional<IpAddress>& podAddress = {});
 
 // The administrator's layer alone over the built-in defaults (CNI DEL, which has no pod).
 Result<Loaded> fromAdminConfig(const PodPolicy& policy);

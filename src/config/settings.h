@@ -2,7 +2,8 @@
 //
 // A setting is defined once: its canonical key (the config-file path in Kuma's schema, also the
 // base of its KUMA_TRANSPARENT_PROXY_* variable), its install flags, the annotation keys that
-// map to it one to one, its value grammar, and how it is written into and read from Config.
+// map to it one to one, its value grammar, and how it is written into and read from Config (or,
+// for the few settings that say how a run goes, RunOptions).
 // Sources (flags, config file, annotations, environment) only turn text into Assignments to
 // settings; parsing, precedence and application are generic (loader.cpp).
 #pragma once
@@ -60,6 +61,13 @@ using Value = std::variant<bool, uint16_t, uint32_t, std::vector<PortRange>, std
                            std::vector<UidPortExclusion>, std::chrono::milliseconds, IpFamilyMode,
                            Backend, std::string, std::vector<IpAddress>, SidecarUser>;
 
+// What the settings table writes into and reads from: the configuration (what to install) and
+// the run options (how the run goes: --dry-run, --netns, --verbose, cniMode).
+struct SettingTarget {
+  Config config;
+  RunOptions run;
+};
+
 struct Setting {
   std::string_view key;  // canonical key, e.g. "redirect.inbound.port"
   ValueKind kind = ValueKind::kBool;
@@ -71,10 +79,10 @@ struct Setting {
   Scope scope = Scope::kPod;
   uint32_t max = 0;       // kUint only
   std::string_view help;  // one line for --help
-  // Writes a parsed value (of the variant alternative that `kind` produces) into the config.
-  std::function<void(Config&, const Value&)> apply;
+  // Writes a parsed value (of the variant alternative that `kind` produces) into the target.
+  std::function<void(SettingTarget&, const Value&)> apply;
   // The setting's current value in canonical text (parseable by the same grammar).
-  std::function<std::string(const Config&)> show;
+  std::function<std::string(const SettingTarget&)> show;
   std::string envName;  // generated from `key` when inFile, else empty
 
   bool isList() const {

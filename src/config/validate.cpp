@@ -15,9 +15,9 @@ bool contains(const std::vector<PortRange>& ranges, uint16_t port) {
 
 class Checker {
  public:
-  Checker(const Config& cfg, const std::map<std::string, Source>& provenance, Problems& problems,
-          std::vector<std::string>& warnings)
-      : cfg_(cfg), prov_(provenance), problems_(problems), warnings_(warnings) {}
+  Checker(const Config& cfg, bool cniMode, const std::map<std::string, Source>& provenance,
+          Problems& problems, std::vector<std::string>& warnings)
+      : cfg_(cfg), cniMode_(cniMode), prov_(provenance), problems_(problems), warnings_(warnings) {}
 
   void run() {
     redirectPorts();
@@ -118,12 +118,13 @@ class Checker {
 
   void cniUser() {
     const std::string& user = cfg_.kumaDpUser.name;
-    if (!cfg_.cniMode || user.empty()) return;
+    if (!cniMode_ || user.empty()) return;
     problems_.add(std::string("kumaDPUser ") + from("kumaDPUser") + ": " + quoteForMessage(user) +
                   " is a user name, but CNI mode accepts only numeric uids");
   }
 
   const Config& cfg_;
+  bool cniMode_;
   const std::map<std::string, Source>& prov_;
   Problems& problems_;
   std::vector<std::string>& warnings_;
@@ -131,9 +132,9 @@ class Checker {
 
 }  // namespace
 
-void validate(const Config& cfg, const std::map<std::string, Source>& provenance,
+void validate(const Config& cfg, bool cniMode, const std::map<std::string, Source>& provenance,
               Problems& problems, std::vector<std::string>& warnings) {
-  Checker(cfg, provenance, problems, warnings).run();
+  Checker(cfg, cniMode, provenance, problems, warnings).run();
 }
 
 }  // namespace kt::config

@@ -1,4 +1,5 @@
 #include "sys/netlink_addr.h"
+#include "sys/mnl.h"
 
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
@@ -17,18 +18,8 @@ namespace kt::sys {
 
 namespace {
 
-struct MnlClose {
-  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
-using MnlSocket = std::unique_ptr<mnl_socket, MnlClose>;
-
 Result<MnlSocket> openRoute() {
-  MnlSocket sock(mnl_socket_open(NETLINK_ROUTE));
-  if (!sock) return Error::system("opening a rtnetlink socket", errno);
-  if (mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
-    return Error::system("binding a rtnetlink socket", errno);
-  }
-  return sock;
+  return openMnlSocket(NETLINK_ROUTE, "rtnetlink");
 }
 
 using MessageFn = std::function<int(const nlmsghdr*)>;
@@ -166,6 +157,15 @@ Result<std::vector<InterfaceAddress>> listAddresses(Family family) {
   return listAddressesOn(sock.get(), links, family);
 }
 
+Result<std::vector<InterfaceAddress>> listAllAddresses() {
+  KT_ASSIGN_OR_RETURN(auto sock, openRoute());
+  KT_ASSIGN_OR_RETURN(auto links, listLinks(sock.get()));
+  KT_ASSIGN_OR_RETURN(auto out, listAddressesOn(sock.get(), links, Family::kV4));
+  KT_ASSIGN_OR_RETURN(auto v6, listAddressesOn(sock.get(), links, Family::kV6));
+  out.insert(out.end(), std::make_move_iterator(v6.begin()), std::make_move_iterator(v6.end()));
+  return out;
+}
+
 Result<InterfaceSummary> summarizeInterfaces(std::optional<Family> family) {
   KT_ASSIGN_OR_RETURN(auto sock, openRoute());
   KT_ASSIGN_OR_RETURN(auto links, listLinks(sock.get()));
@@ -195,6 +195,20 @@ Result<std::string> loopbackInterface() {
   for (const auto& [index, link] : links)
     if (link.flags & IFF_LOOPBACK) return link.name;
   return Error(ErrorKind::kNotFound, "no loopback interface in this network namespace");
+}
+
+Result<bool> addPassthroughV6(const std::string& loopback, uint32_t index) {
+  if (index != 0) return addAddress(index, loopback, passthroughV6());
+  unsigned found = if_nametoindex(loopback.c_str());
+  if (found == 0) {
+    return Error::system(
+        "adding " + passthroughV6().str() + " to " + loopback + ": no such interface", errno);
+  }
+  return addAddress(found, loopback, passthroughV6());
+}
+
+Status removePassthroughV6(const std::string& loopback) {
+  return removeAddress(loopback, passthroughV6());
 }
 
 Status addAddress(const std::string& ifname, const Cidr& cidr) {

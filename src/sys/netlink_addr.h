@@ -31,6 +31,10 @@ inline constexpr uint8_t kOurAddressProto = 0x6b;
 // Every address of `family` with its interface (two rtnetlink dumps: links, addresses).
 Result<std::vector<InterfaceAddress>> listAddresses(Family family);
 
+// Every IPv4 address, then every IPv6 address, each family in the kernel's (interface) order,
+// over one rtnetlink socket: the pod's own addresses as the eBPF plan counts them local.
+Result<std::vector<InterfaceAddress>> listAllAddresses();
+
 // True when an interface other than a loopback one has an address of `family`; link-local
 // addresses count (what Kuma checks before it installs IPv6 rules).
 Result<bool> hasNonLoopbackAddress(Family family);
@@ -56,13 +60,23 @@ Status addAddress(const std::string& ifname, const Cidr& cidr);
 Result<bool> addAddress(uint32_t ifindex, const std::string& ifname, const Cidr& cidr);
 
 // ::6/128, the source address Envoy's IPv6 inbound passthrough binds to: every backend adds it
-// to loopback when it intercepts IPv6, and uninstall removes it when kuma-tproxy added it.
+// to loopback when it intercepts IPv6 (addPassthroughV6), the eBPF plan counts it as local, and
+// uninstall removes it when kuma-tproxy added it. The only definition.
 inline Cidr passthroughV6() {
   IpAddress a;
   a.family = Family::kV6;
   a.bytes[15] = 6;
   return Cidr::host(a);
 }
+
+// Adds passthroughV6() to the loopback interface `loopback` (`index` when known, 0 = looked up
+// by name): the one way every backend adds it. Returns true when it was added, false when it
+// was there already.
+Result<bool> addPassthroughV6(const std::string& loopback, uint32_t index = 0);
+
+// Removes passthroughV6() from `loopback` (a failed install undoing its addPassthroughV6); an
+// address that is not there is success.
+Status removePassthroughV6(const std::string& loopback);
 
 // Who holds `cidr` on the interface `ifname`.
 enum class AddressOwner { kAbsent, kUs, kOther };

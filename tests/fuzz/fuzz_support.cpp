@@ -137,13 +137,13 @@ namespace {
 // parses back to the same value (--verbose provenance prints it; users copy it into flags).
 // Settings at their default are skipped: some defaults mean "unset" (netns "").
 void checkCanonicalText(const config::Loaded& loaded) {
-  const config::Config& cfg = loaded.config;
+  const config::SettingTarget loadedValues{loaded.config, loaded.run};
   for (const auto& s : config::settings()) {
     if (!loaded.provenance.count(std::string(s.key))) continue;
-    std::string text = s.show(cfg);
+    std::string text = s.show(loadedValues);
     std::vector<std::string> parts = {text};
     if (s.kind == config::ValueKind::kUidExclusions) parts = splitList(text, ';');
-    config::Config again;
+    config::SettingTarget again;
     bool first = true;
     for (const auto& part : parts) {
       if (part.size() > config::kMaxValueBytes) return;  // too long to be a value: nothing to say
@@ -153,7 +153,7 @@ void checkCanonicalText(const config::Loaded& loaded) {
              std::string(s.key) + " = " + quoteForMessage(part) + ": " + v.error().message());
       }
       if (s.kind == config::ValueKind::kUidExclusions && !first) {
-        auto& into = again.outbound.excludePortsForUids;
+        auto& into = again.config.outbound.excludePortsForUids;
         const auto& more = std::get<std::vector<config::UidPortExclusion>>(*v);
         into.insert(into.end(), more.begin(), more.end());
       } else {

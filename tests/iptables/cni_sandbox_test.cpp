@@ -52,10 +52,14 @@ class CniLock : public ::testing::Test {
     env_.reset();
     if (!hostLock_.empty()) ::unlink(hostLock_.c_str());
   }
+  config::RunOptions cniRun() {
+    config::RunOptions run;
+    run.cniMode = true;
+    run.netnsPath = ns_->path();
+    return run;
+  }
   config::Config cniConfig() {
     config::Config cfg = testConfig();
-    cfg.cniMode = true;
-    cfg.netnsPath = ns_->path();
     cfg.ipFamilyMode = config::IpFamilyMode::kIpv4;
     cfg.waitSeconds = 1;
     return cfg;
@@ -67,14 +71,14 @@ class CniLock : public ::testing::Test {
 
 TEST_F(CniLock, TheHostLockDoesNotBlockAPod) {
   FlockHolder host(hostLock_);
-  auto st = installIn(*ns_, cniConfig(), Mode::kLegacy);
+  auto st = installIn(*ns_, cniConfig(), Mode::kLegacy, cniRun());
   ASSERT_TRUE(st.ok()) << st.error().message();
   EXPECT_NE(snapshot(*ns_, "iptables-legacy-save").find("KUMA_MESH"), std::string::npos);
 }
 
 TEST_F(CniLock, ThePodsOwnLockIsTheNetworkNamespaceFile) {
   FlockHolder pod(ns_->path());
-  auto st = installIn(*ns_, cniConfig(), Mode::kLegacy);
+  auto st = installIn(*ns_, cniConfig(), Mode::kLegacy, cniRun());
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message().find("xtables lock"), std::string::npos) << st.error().message();
   EXPECT_NE(st.error().hint().find(ns_->path()), std::string::npos) << st.error().hint();

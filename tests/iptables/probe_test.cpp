@@ -2,8 +2,8 @@
 // ip6 nat table, which ip6tables itself would create).
 #include <gtest/gtest.h>
 
-#include "backend/iptables/interfaces.h"
 #include "backend/iptables/netfilter_probe.h"
+#include "sys/netlink_addr.h"
 #include "test_support.h"
 
 namespace kt::testing {
@@ -58,20 +58,20 @@ TEST_F(NetfilterProbe, Ipv6NatProbesLeaveNoNfTablesState) {
 TEST_F(NetfilterProbe, InterfacesAndThePassthroughAddress) {
   auto guard = sys::NetnsGuard::enter(ns_->path());
   ASSERT_TRUE(guard.ok());
-  auto before = backend::iptables::readInterfaces();
+  auto before = sys::summarizeInterfaces(Family::kV6);
   ASSERT_TRUE(before.ok());
   EXPECT_EQ(before->loopback, "lo");
-  EXPECT_FALSE(before->nonLoopbackIpv6);
+  EXPECT_FALSE(before->nonLoopbackAddress);
   ASSERT_TRUE(ns_->addIpv6Interface().ok());
-  EXPECT_TRUE(backend::iptables::readInterfaces()->nonLoopbackIpv6);
+  EXPECT_TRUE(sys::summarizeInterfaces(Family::kV6)->nonLoopbackAddress);
 
-  auto added = backend::iptables::addPassthroughV6("lo");
+  auto added = sys::addPassthroughV6("lo");
   ASSERT_TRUE(added.ok()) << added.error().message();
   EXPECT_TRUE(*added);
-  EXPECT_FALSE(*backend::iptables::addPassthroughV6("lo"));  // already there: fine
+  EXPECT_FALSE(*sys::addPassthroughV6("lo"));  // already there: fine
   auto shown = runProgram("ip", {"-6", "addr", "show", "dev", "lo"});
   EXPECT_NE(shown->out.find("inet6 ::6/128"), std::string::npos) << shown->out;
-  ASSERT_TRUE(backend::iptables::removePassthroughV6("lo").ok());
+  ASSERT_TRUE(sys::removePassthroughV6("lo").ok());
   shown = runProgram("ip", {"-6", "addr", "show", "dev", "lo"});
   EXPECT_EQ(shown->out.find("::6/128"), std::string::npos) << shown->out;
 }

@@ -20,6 +20,7 @@
 
 #include "backend/backend.h"
 #include "backend/iptables/iptables_backend.h"
+#include "backend/pod_network.h"
 #include "config/facts.h"
 #include "kernel/flock_holder.h"
 #include "support/scratch_netns.h"
@@ -163,31 +164,34 @@ inline backend::iptables::Mode modeOf(const std::string& mode) {
 
 // make() + one operation inside the namespace.
 inline Result<std::unique_ptr<backend::Backend>> makeIn(ScratchNetns& ns, const config::Config& cfg,
-                                                        backend::iptables::Mode mode) {
+                                                        backend::iptables::Mode mode,
+                                                        const config::RunOptions& run = {}) {
   KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(ns.path()));
-  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg));
-  return backend::iptables::make(cfg, facts, mode);
+  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg, run));
+  KT_ASSIGN_OR_RETURN(facts, backend::podNetworkFacts(cfg, run, std::move(facts)));
+  return backend::iptables::make(cfg, run, facts, mode);
 }
 
-inline Status installIn(ScratchNetns& ns, const config::Config& cfg, backend::iptables::Mode mode) {
+inline Status installIn(ScratchNetns& ns, const config::Config& cfg, backend::iptables::Mode mode,
+                        const config::RunOptions& run = {}) {
+  KT_ASSIGN_OR_RETURN(auto b, makeIn(ns, cfg, mode, run));
   KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(ns.path()));
-  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg));
-  KT_ASSIGN_OR_RETURN(auto b, backend::iptables::make(cfg, facts, mode));
   return b->install();
 }
 
 inline Result<backend::VerifyReport> verifyIn(ScratchNetns& ns, const config::Config& cfg,
-                                              backend::iptables::Mode mode) {
+                                              backend::iptables::Mode mode,
+                                              const config::RunOptions& run = {}) {
+  KT_ASSIGN_OR_RETURN(auto b, makeIn(ns, cfg, mode, run));
   KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(ns.path()));
-  KT_ASSIGN_OR_RETURN(auto facts, config::gatherFacts(cfg));
-  KT_ASSIGN_OR_RETURN(auto b, backend::iptables::make(cfg, facts, mode));
   return b->verify();
 }
 
 // What `kuma-tproxy uninstall` does for the iptables backends: every mode that has tools.
-inline Status uninstallIn(ScratchNetns& ns, const config::Config& cfg) {
+inline Status uninstallIn(ScratchNetns& ns, const config::Config& cfg,
+                          const config::RunOptions& run = {}) {
   KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(ns.path()));
-  for (auto& b : backend::iptables::forUninstall(cfg))
+  for (auto& b : backend::iptables::forUninstall(cfg, run))
     KT_TRY(b->uninstall());
   return okStatus();
 }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "backend/nftables/nftables_backend.h"
+#include "backend/pod_network.h"
 #include "scenarios.h"
 #include "support/largest_lists.h"
 #include "support/scratch_netns.h"
@@ -14,10 +15,14 @@
 namespace kt::testing {
 namespace {
 
-config::Facts factsFor(const config::Config& cfg) {
+// The facts of a run in the current namespace with the pod-network probe's refinement, as the
+// run pipeline gives them to the backend. A failing probe fails the test.
+config::Facts factsFor(const config::Config& cfg, const config::RunOptions& run = {}) {
   config::Facts f;
   f.ipv6 = cfg.ipv6Requested();
-  return f;
+  auto probed = backend::podNetworkFacts(cfg, run, f);
+  EXPECT_TRUE(probed.ok()) << probed.error().message();
+  return probed ? *probed : f;
 }
 
 std::string golden(const std::string& name) {
@@ -105,10 +110,11 @@ TEST(NftBackend, ExplicitDualstackWithoutIpv6IsAnError) {
   cfg.ipFamilyModeExplicit = true;
   auto guard = ns->enter();
   KT_ASSERT_OK(guard);
-  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  config::Facts f;
+  auto b = backend::podNetworkFacts(cfg, {}, f);
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.error().kind(), ErrorKind::kUnsupported);
-  EXPECT_NE(b.error().message().find("no IPv6 address"), std::string::npos);
+  EXPECT_NE(b.error().message().find("no non-loopback IPv6 address"), std::string::npos);
 }
 
 TEST(NftBackend, DryRunDoesNotProbeTheMachine) {
@@ -116,11 +122,12 @@ TEST(NftBackend, DryRunDoesNotProbeTheMachine) {
   auto ns = newNetns("nft");  // no IPv6 here, and nothing may be changed
   ASSERT_TRUE(ns);
   config::Config cfg;
-  cfg.dryRun = true;
+  config::RunOptions run;
+  run.dryRun = true;
   cfg.ipFamilyModeExplicit = true;
   auto guard = ns->enter();
   KT_ASSERT_OK(guard);
-  auto b = backend::nftables::make(cfg, factsFor(cfg));
+  auto b = backend::nftables::make(cfg, factsFor(cfg, run));
   KT_ASSERT_OK(b);
   auto text = (*b)->render();
   KT_ASSERT_OK(text);

@@ -41,7 +41,7 @@ Result<ScenarioInputs> loadScenarioInputs(const std::string& goldenDir, const st
   ScenarioInputs in;
   in.cfg = loaded.config;
   // The resolv.conf copy of the scenario is read here, while `args` keeps it.
-  KT_ASSIGN_OR_RETURN(in.facts, config::gatherFacts(in.cfg));
+  KT_ASSIGN_OR_RETURN(in.facts, config::gatherFacts(in.cfg, loaded.run));
   in.pod.netnsCookie = 4242;
   in.pod.localAddresses = {{*IpAddress::parse("127.0.0.1"), true},
                            {*IpAddress::parse("::1"), true},

@@ -394,7 +394,7 @@ TEST(ConfigAnnotationMapping, CniModeRefusesUserNames) {
             "CNI mode accepts only numeric uids");
   auto ok = fromAnnotations({{"kuma.io/sidecar-uid", "5678"}}, "pod ns/p", true);
   ASSERT_TRUE(ok.ok());
-  EXPECT_TRUE(ok->config.cniMode);
+  EXPECT_TRUE(ok->run.cniMode);
 }
 
 }  // namespace

@@ -40,13 +40,13 @@ TEST(ConfigFacts, ResolvConfNameservers) {
 TEST(ConfigFacts, NumericUsersNeedNoLookup) {
   Config cfg;
   cfg.kumaDpUser = SidecarUser::ofUid(1234);
-  auto f = gatherFacts(cfg);
+  auto f = gatherFacts(cfg, {});
   ASSERT_TRUE(f.ok()) << f.error().message();
   EXPECT_EQ(f->kumaDpUid, 1234u);
   cfg.kumaDpUser = SidecarUser::ofUid(0);
-  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 0u);
+  EXPECT_EQ(gatherFacts(cfg, {})->kumaDpUid, 0u);
   cfg.kumaDpUser = SidecarUser::ofUid(4294967294u);
-  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 4294967294u);
+  EXPECT_EQ(gatherFacts(cfg, {})->kumaDpUid, 4294967294u);
 }
 
 TEST(ConfigFacts, NamedUsersAreLookedUp) {
@@ -54,12 +54,12 @@ TEST(ConfigFacts, NamedUsersAreLookedUp) {
   if (!root) GTEST_SKIP() << "this machine has no passwd entry named root";
   Config cfg;
   cfg.kumaDpUser = SidecarUser::named("root");
-  auto f = gatherFacts(cfg);
+  auto f = gatherFacts(cfg, {});
   ASSERT_TRUE(f.ok()) << f.error().message();
   EXPECT_EQ(f->kumaDpUid, root->pw_uid);
 
   cfg.kumaDpUser = SidecarUser::named("kt-no-such-user-" + std::to_string(::getpid()));
-  auto missing = gatherFacts(cfg);
+  auto missing = gatherFacts(cfg, {});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind(), ErrorKind::kConfig);
   EXPECT_EQ(missing.error().message(),
@@ -69,17 +69,18 @@ TEST(ConfigFacts, NamedUsersAreLookedUp) {
 
 TEST(ConfigFacts, CniModeRefusesNamesAndNeverLooksUp) {
   Config cfg;
-  cfg.cniMode = true;
+  RunOptions run;
+  run.cniMode = true;
   cfg.kumaDpUser = SidecarUser::named("root");
-  auto f = gatherFacts(cfg);
+  auto f = gatherFacts(cfg, run);
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.error().kind(), ErrorKind::kConfig);
   EXPECT_EQ(f.error().message(),
             "--kuma-dp-user: 'root' is a user name, but CNI mode accepts only numeric uids");
   cfg.kumaDpUser = SidecarUser{};
-  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 5678u);
+  EXPECT_EQ(gatherFacts(cfg, run)->kumaDpUid, 5678u);
   cfg.kumaDpUser = SidecarUser::ofUid(777);
-  EXPECT_EQ(gatherFacts(cfg)->kumaDpUid, 777u);
+  EXPECT_EQ(gatherFacts(cfg, run)->kumaDpUid, 777u);
 }
 
 TEST(ConfigFacts, DefaultUserIsUid5678ThenKumaDp) {
@@ -88,7 +89,7 @@ TEST(ConfigFacts, DefaultUserIsUid5678ThenKumaDp) {
   if (!::getpwuid(5678)) {
     if (passwd* p = ::getpwnam("kuma-dp")) expected = p->pw_uid;
   }
-  auto f = gatherFacts(Config{});
+  auto f = gatherFacts(Config{}, {});
   ASSERT_TRUE(f.ok()) << f.error().message();
   EXPECT_EQ(f->kumaDpUid, expected);
 }
@@ -98,35 +99,35 @@ TEST(ConfigFacts, ReadsResolvConfOnlyForRedirectDns) {
   Config cfg;
   cfg.dns.enabled = true;
   cfg.dns.resolvConfPath = resolv.path();
-  auto f = gatherFacts(cfg);
+  auto f = gatherFacts(cfg, {});
   ASSERT_TRUE(f.ok()) << f.error().message();
   EXPECT_EQ(strs(f->dnsServers), (std::vector<std::string>{"10.96.0.10", "fd00::10"}));
 
   cfg.dns.captureAll = true;
   cfg.dns.resolvConfPath = "/nonexistent/resolv.conf";
-  f = gatherFacts(cfg);
+  f = gatherFacts(cfg, {});
   ASSERT_TRUE(f.ok());
   EXPECT_TRUE(f->dnsServers.empty());
 
   cfg.dns.captureAll = false;
-  f = gatherFacts(cfg);
+  f = gatherFacts(cfg, {});
   ASSERT_FALSE(f.ok());
   EXPECT_EQ(f.error().kind(), ErrorKind::kConfig);
   EXPECT_EQ(f.error().message(),
             "--redirect-dns: cannot open /nonexistent/resolv.conf: No such file or directory");
 
   cfg.dns.enabled = false;
-  EXPECT_TRUE(gatherFacts(cfg).ok());
+  EXPECT_TRUE(gatherFacts(cfg, {}).ok());
 }
 
 TEST(ConfigFacts, Ipv6FollowsTheConfiguration) {
   Config cfg;
-  EXPECT_TRUE(gatherFacts(cfg)->ipv6);
+  EXPECT_TRUE(gatherFacts(cfg, {})->ipv6);
   cfg.inbound.portV6 = 0;
-  EXPECT_FALSE(gatherFacts(cfg)->ipv6);
+  EXPECT_FALSE(gatherFacts(cfg, {})->ipv6);
   cfg = Config{};
   cfg.ipFamilyMode = IpFamilyMode::kIpv4;
-  EXPECT_FALSE(gatherFacts(cfg)->ipv6);
+  EXPECT_FALSE(gatherFacts(cfg, {})->ipv6);
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ cniMode: true
 backend: ebpf
 )";
 
-void expectFullConfig(const Config& c) {
+void expectFullConfig(const Config& c, const RunOptions& run) {
   EXPECT_EQ(c.kumaDpUser.str(), "1234");
   EXPECT_EQ(c.ipFamilyMode, IpFamilyMode::kIpv4);
   EXPECT_FALSE(c.ipFamilyModeExplicit);
@@ -109,16 +109,16 @@ void expectFullConfig(const Config& c) {
   EXPECT_EQ(c.waitIntervalMicros, 1000u);
   EXPECT_EQ(c.retry.maxRetries, 2u);
   EXPECT_EQ(c.retry.sleepBetweenRetries, std::chrono::milliseconds(500));
-  EXPECT_TRUE(c.verbose);
-  EXPECT_TRUE(c.dryRun);
-  EXPECT_TRUE(c.cniMode);
+  EXPECT_TRUE(run.verbose);
+  EXPECT_TRUE(run.dryRun);
+  EXPECT_TRUE(run.cniMode);
   EXPECT_EQ(c.backend, Backend::kEbpf);
 }
 
 TEST(ConfigFile, EveryKeyInYaml) {
   auto r = loadFile(kFullYaml);
   ASSERT_TRUE(r.ok()) << r.error().message();
-  expectFullConfig(r->config);
+  expectFullConfig(r->config, r->run);
 }
 
 TEST(ConfigFile, EveryKeyInJson) {
@@ -148,7 +148,7 @@ TEST(ConfigFile, EveryKeyInJson) {
 })",
                     ".json");
   ASSERT_TRUE(r.ok()) << r.error().message();
-  expectFullConfig(r->config);
+  expectFullConfig(r->config, r->run);
 }
 
 TEST(ConfigFile, KumasInjectedConfigMapIsAccepted) {

@@ -680,9 +680,9 @@ TEST(ConfigLoader, EveryInstallFlag) {
   EXPECT_EQ(c.retry.maxRetries, 1u);
   EXPECT_EQ(c.retry.sleepBetweenRetries, std::chrono::milliseconds(250));
   EXPECT_EQ(c.backend, Backend::kEbpf);
-  EXPECT_EQ(c.netnsPath, "/var/run/netns/x");
-  EXPECT_TRUE(c.verbose);
-  EXPECT_TRUE(c.dryRun);
+  EXPECT_EQ(r->run.netnsPath, "/var/run/netns/x");
+  EXPECT_TRUE(r->run.verbose);
+  EXPECT_TRUE(r->run.dryRun);
   // Every flag-set setting is recorded, plus redirect.dns.enabled implied by
   // --redirect-all-dns-traffic.
   EXPECT_EQ(r->provenance.size(), 32u);
@@ -733,7 +733,7 @@ TEST(ConfigLoader, CniModeFromRequestOrFile) {
   req.cniMode = true;
   auto r = load(req);
   ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(r->config.cniMode);
+  EXPECT_TRUE(r->run.cniMode);
   req.flags = {flag("--kuma-dp-user", "kuma-dp")};
   r = load(req);
   ASSERT_FALSE(r.ok());

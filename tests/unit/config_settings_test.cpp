@@ -11,7 +11,7 @@ namespace {
 std::string sampleFor(const Setting& s) {
   switch (s.kind) {
     case ValueKind::kBool:
-      return s.show(Config{}) == "true" ? "false" : "true";
+      return s.show(SettingTarget{}) == "true" ? "false" : "true";
     case ValueKind::kPort:
       return "12345";
     case ValueKind::kPortOrZero:
@@ -53,12 +53,13 @@ TEST(ConfigSettings, EverySettingAppliesAndShowsItsOwnField) {
     std::string text = sampleFor(s);
     auto v = parseSettingValue(s, text);
     ASSERT_TRUE(v.ok()) << s.key << ": " << v.error().message();
-    Config c;
+    SettingTarget c;
     s.apply(c, *v);  // throws bad_variant_access if the kind and the field disagree
-    EXPECT_NE(c, Config{}) << s.key << " did not change the config";
+    EXPECT_TRUE(c.config != Config{} || c.run != RunOptions{})
+        << s.key << " did not change the config or the run options";
     EXPECT_EQ(s.show(c), text) << s.key;
     // Applying the default text restores the default field.
-    std::string def = s.show(Config{});
+    std::string def = s.show(SettingTarget{});
     // --netns (empty = none) and empty uid-exclusion lists (no entries) have no text form.
     if (def.empty() && (s.kind == ValueKind::kPath || s.kind == ValueKind::kUidExclusions)) {
       continue;
@@ -66,7 +67,8 @@ TEST(ConfigSettings, EverySettingAppliesAndShowsItsOwnField) {
     auto back = parseSettingValue(s, def);
     ASSERT_TRUE(back.ok()) << s.key << " default " << def << ": " << back.error().message();
     s.apply(c, *back);
-    EXPECT_EQ(c, Config{}) << s.key;
+    EXPECT_EQ(c.config, Config{}) << s.key;
+    EXPECT_EQ(c.run, RunOptions{}) << s.key;
   }
 }
 

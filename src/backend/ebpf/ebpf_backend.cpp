@@ -51,24 +51,6 @@ Result<PodFacts> gatherPodFacts(const Config& cfg) {
   return pod;
 }
 
-// Mirrors the rule backends: IPv6 is intercepted only if the namespace has IPv6 beyond ::1.
-Status refineIpv6(const Config& cfg, Facts& facts, const PodFacts& pod) {
-  if (!facts.ipv6) return okStatus();
-  bool has = std::any_of(
-      pod.localAddresses.begin(), pod.localAddresses.end(),
-      [](const LocalAddress& l) { return l.addr.family == Family::kV6 && !l.onLoopback; });
-  if (has) return okStatus();
-  if (cfg.ipFamilyModeExplicit) {
-    return Error(ErrorKind::kUnsupported,
-                 "IPv6 interception was requested (--ip-family-mode dualstack) but the pod's "
-                 "network namespace has no IPv6 address")
-        .hint("use --ip-family-mode ipv4 for IPv4-only pods");
-  }
-  spdlog::warn("eBPF: the pod's network namespace has no IPv6 address; IPv6 is not intercepted");
-  facts.ipv6 = false;
-  return okStatus();
-}
-
 std::string ms(std::chrono::steady_clock::duration d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f ms", std::chrono::duration<double, std::milli>(d).count());
@@ -81,8 +63,9 @@ bool exists(const std::string& path) {
 
 class EbpfBackend final : public Backend {
  public:
-  EbpfBackend(Config cfg, Facts facts, PodFacts pod, PodPlan plan)
+  EbpfBackend(Config cfg, bool uninstallAll, Facts facts, PodFacts pod, PodPlan plan)
       : cfg_(std::move(cfg)),
+        uninstallAll_(uninstallAll),
         facts_(std::move(facts)),
         pod_(std::move(pod)),
         plan_(std::move(plan)),
@@ -189,7 +172,7 @@ class EbpfBackend final : public Backend {
 
   Status uninstall() override {
     if (!isBpffs(layout_.bpffs)) return okStatus();
-    if (cfg_.ebpf.uninstallAll) {
+    if (uninstallAll_) {
       {
         // Our own version's lock keeps a concurrent install of this version out meanwhile.
         std::optional<LayoutLock> lock;
@@ -243,7 +226,7 @@ class EbpfBackend final : public Backend {
   Result<std::vector<std::string>> installedState() override {
     std::vector<std::string> out;
     if (!isBpffs(layout_.bpffs)) return out;
-    if (cfg_.ebpf.uninstallAll) {
+    if (uninstallAll_) {
       for (const auto& dir : allLayoutDirs(layout_.bpffs))
         out.push_back("node-wide programs, maps and pins under " + dir);
       return out;
@@ -303,8 +286,9 @@ class EbpfBackend final : public Backend {
   // dual-stack was asked for explicitly).
   Status preparePassthroughV6() {
     if (!(plan_.pod.flags & KT_POD_IPV6)) return okStatus();
-    auto s = sys::addAddress(facts_.loopbackIface, sys::passthroughV6());
-    if (s) return okStatus();
+    auto added = sys::addPassthroughV6(facts_.loopbackIface, facts_.loopbackIndex);
+    if (added) return okStatus();
+    Status s = std::move(added).takeError();
     if (cfg_.ipFamilyModeExplicit) {
       return std::move(s).takeError().context("preparing IPv6 interception");
     }
@@ -334,6 +318,7 @@ class EbpfBackend final : public Backend {
   }
 
   Config cfg_;
+  bool uninstallAll_;  // RunOptions::uninstallAll
   Facts facts_;
   PodFacts pod_;
   PodPlan plan_;
@@ -343,25 +328,25 @@ class EbpfBackend final : public Backend {
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts) {
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      const config::Facts& facts) {
   installLibbpfLogBridge();
   KT_ASSIGN_OR_RETURN(PodFacts pod, gatherPodFacts(cfg));
-  KT_TRY(refineIpv6(cfg, facts, pod));
   KT_ASSIGN_OR_RETURN(PodPlan plan, planPod(cfg, facts, pod));
   for (const auto& w : plan.warnings)
     spdlog::warn("eBPF: {}", w);
   return std::unique_ptr<Backend>(
-      new EbpfBackend(cfg, std::move(facts), std::move(pod), std::move(plan)));
+      new EbpfBackend(cfg, run.uninstallAll, facts, std::move(pod), std::move(plan)));
 }
 
-std::unique_ptr<Backend> forUninstall(const config::Config& cfg) {
+std::unique_ptr<Backend> forUninstall(const config::Config& cfg, const config::RunOptions& run) {
   PinLayout layout = PinLayout::under(cfg.ebpf.bpffsPath);
   if (!isBpffs(layout.bpffs) || allLayoutDirs(layout.bpffs).empty()) return nullptr;
   installLibbpfLogBridge();
   PodPlan plan;
   if (auto cookie = currentNetnsCookie()) plan.netnsCookie = *cookie;
   return std::unique_ptr<Backend>(
-      new EbpfBackend(cfg, config::Facts{}, PodFacts{}, std::move(plan)));
+      new EbpfBackend(cfg, run.uninstallAll, config::Facts{}, PodFacts{}, std::move(plan)));
 }
 
 }  // namespace kt::backend::ebpf

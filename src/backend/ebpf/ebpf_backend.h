@@ -8,9 +8,13 @@
 
 namespace kt::backend::ebpf {
 
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts);
+// Whether IPv6 is intercepted is the pod-network fact facts.ipv6 (backend/pod_network.h); the
+// pod's cookie, addresses and --ebpf-tc-attach-iface are read here.
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      const config::Facts& facts);
 
 // For uninstall: null when nothing of ours is pinned under cfg.ebpf.bpffsPath.
-std::unique_ptr<Backend> forUninstall(const config::Config& cfg);
+// With run.uninstallAll, the uninstall form removes every layout's node-wide state too.
+std::unique_ptr<Backend> forUninstall(const config::Config& cfg, const config::RunOptions& run);
 
 }  // namespace kt::backend::ebpf

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -21,6 +20,7 @@
 
 #include "backend/ebpf/created.h"
 #include "base/strings.h"
+#include "sys/netlink_addr.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -75,24 +75,11 @@ Result<uint64_t> currentNetnsCookie() {
 }
 
 Result<std::vector<LocalAddress>> interfaceAddresses() {
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return Error::system("listing interface addresses", errno);
-  std::unique_ptr<ifaddrs, void (*)(ifaddrs*)> owner(list, ::freeifaddrs);
+  KT_ASSIGN_OR_RETURN(auto all, sys::listAllAddresses());
   std::vector<LocalAddress> out;
-  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr) continue;
-    IpAddress a;
-    if (i->ifa_addr->sa_family == AF_INET) {
-      a.family = Family::kV4;
-      std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, 4);
-    } else if (i->ifa_addr->sa_family == AF_INET6) {
-      a.family = Family::kV6;
-      std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, 16);
-    } else {
-      continue;
-    }
-    out.push_back(LocalAddress{a, (i->ifa_flags & IFF_LOOPBACK) != 0});
-  }
+  out.reserve(all.size());
+  for (const auto& a : all)
+    out.push_back(LocalAddress{a.cidr.addr, a.loopback});
   return out;
 }
 

@@ -22,7 +22,8 @@ struct LocalAddress {
   bool onLoopback = false;  // configured on a loopback interface (127.0.0.1, ::1, ::6)
 };
 
-// Every address configured on an interface of the current namespace, in interface order.
+// Every address configured on an interface of the current namespace: IPv4 first, then IPv6,
+// each in interface order (sys::listAllAddresses).
 Result<std::vector<LocalAddress>> interfaceAddresses();
 
 // The index of interface `name` in the current namespace; kNotFound lists the interfaces.

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/strings.h"
+#include "sys/netlink_addr.h"
 
 namespace kt::backend::ebpf {
 
@@ -204,7 +205,7 @@ Result<PodPlan> planPod(const Config& given, const Facts& facts, const PodFacts&
   addrs.push_back({cidrOf("127.0.0.0/8"), KT_ADDR_LOCAL});
   addrs.push_back({cidrOf("::1/128"), KT_ADDR_LOCAL});
   // Envoy's IPv6 inbound passthrough source, which kuma-init puts on lo.
-  addrs.push_back({cidrOf("::6/128"), KT_ADDR_LOCAL});
+  addrs.push_back({sys::passthroughV6(), KT_ADDR_LOCAL});
   for (const auto& l : podFacts.localAddresses)
     addrs.push_back({Cidr::host(l.addr), KT_ADDR_LOCAL});
   for (const auto& a : podFacts.instanceIps)

@@ -8,7 +8,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "backend/iptables/interfaces.h"
 #include "backend/iptables/mode_choice.h"
 #include "backend/iptables/netfilter_probe.h"
 #include "backend/iptables/restore_input.h"
@@ -17,6 +16,7 @@
 #include "backend/iptables/tools.h"
 #include "iptables/builder.h"
 #include "iptables/render_iptables.h"
+#include "sys/netlink_addr.h"
 
 namespace kt::backend::iptables {
 
@@ -36,17 +36,17 @@ std::string label(Mode m, Family f) {
   return std::string(Tools::prefix(f)) + "-" + modeName(m);
 }
 
-RunSettings runSettings(const Config& cfg) {
+RunSettings runSettings(const Config& cfg, const config::RunOptions& run) {
   RunSettings s;
   s.waitSeconds = cfg.waitSeconds;
   s.waitIntervalMicros = cfg.waitIntervalMicros;
   s.retry = cfg.retry;
-  if (cfg.cniMode) {
+  if (run.cniMode) {
     s.sandbox = true;
     // One lock per pod network namespace instead of the host-wide /run/xtables.lock (Kuma
     // #7823): flock on the namespace file itself. /proc/self/ns/net is the same inode seen
     // from the tool, which runs inside the namespace.
-    s.lockFile = cfg.netnsPath.empty() ? "/proc/self/ns/net" : cfg.netnsPath;
+    s.lockFile = run.netnsPath.empty() ? "/proc/self/ns/net" : run.netnsPath;
   }
   return s;
 }
@@ -88,9 +88,10 @@ class IptablesBackend final : public Backend {
     std::optional<SavedRuleset> before;
   };
 
-  IptablesBackend(Config cfg, Facts facts, Mode mode, std::array<FamilyState, 2> fams,
+  IptablesBackend(Config cfg, bool verbose, Facts facts, Mode mode, std::array<FamilyState, 2> fams,
                   ToolRunner runner)
       : cfg_(std::move(cfg)),
+        verbose_(verbose),
         facts_(std::move(facts)),
         mode_(mode),
         fams_(std::move(fams)),
@@ -101,7 +102,7 @@ class IptablesBackend final : public Backend {
   }
 
   Result<std::string> render() override {
-    return rules::renderIptablesDryRun(rules::build(cfg_, facts_), options(cfg_.verbose));
+    return rules::renderIptablesDryRun(rules::build(cfg_, facts_), options(verbose_));
   }
 
   Status install() override;
@@ -132,6 +133,7 @@ class IptablesBackend final : public Backend {
                         const std::set<std::string>& matching);
 
   Config cfg_;
+  bool verbose_;  // RunOptions::verbose
   Facts facts_;
   Mode mode_;
   std::array<FamilyState, 2> fams_;
@@ -162,7 +164,7 @@ Status IptablesBackend::install() {
   bool addedPassthrough = false;
   if (facts_.ipv6) {
     // Envoy binds its IPv6 inbound passthrough connections to ::6; it must be local.
-    auto added = addPassthroughV6(facts_.loopbackIface);
+    auto added = sys::addPassthroughV6(facts_.loopbackIface, facts_.loopbackIndex);
     if (!added) {
       if (cfg_.ipFamilyModeExplicit) {
         return std::move(added).takeError().context("IPv6 (dualstack was requested)");
@@ -182,7 +184,7 @@ Status IptablesBackend::install() {
                            fams_[idx(f)].before, renderedLines(model, f), j.touched);
     if (j.input.empty()) continue;
     const Tools& tools = *fams_[idx(f)].tools;
-    if (cfg_.verbose) {
+    if (verbose_) {
       spdlog::info("{} input:\n{}", tools.restore, j.input);
     } else {
       spdlog::debug("{} input:\n{}", tools.restore, j.input);
@@ -217,7 +219,7 @@ Status IptablesBackend::install() {
         if (!cfg_.ipFamilyModeExplicit && undo) {
           spdlog::warn("IPv6 rules skipped: {}", nat.error().message());
           if (addedPassthrough) {
-            if (auto rm = removePassthroughV6(facts_.loopbackIface); !rm) {
+            if (auto rm = sys::removePassthroughV6(facts_.loopbackIface); !rm) {
               spdlog::warn("{}", rm.error().message());
             }
           }
@@ -248,7 +250,7 @@ Status IptablesBackend::undoInstall(Error err, const FamilyInstall& failed, bool
     }
   }
   if (addedPassthrough) {
-    if (auto rm = removePassthroughV6(facts_.loopbackIface); !rm) {
+    if (auto rm = sys::removePassthroughV6(facts_.loopbackIface); !rm) {
       rollbackProblems += "; " + rm.error().message();
     }
   }
@@ -400,23 +402,24 @@ Result<ModeDecision> decideMode(Mode forced, ToolRunner& runner) {
   return ModeDecision{choice->mode, std::move(chosen), std::move(before)};
 }
 
-// Why IPv6 rules cannot go in, or nullopt when they can (before probing the nat table).
+// Why IPv6 rules cannot go in with these tools, or nullopt when they can (before probing the
+// nat table). Whether the namespace has IPv6 at all is a pod-network fact, decided before.
 std::optional<std::string> ipv6Obstacle(Mode mode, const std::optional<Tools>& tools6,
-                                        const Result<Tools>& found, const InterfaceFacts& ifs) {
+                                        const Result<Tools>& found) {
   if (!tools6) return "no " + label(mode, Family::kV6) + " tools: " + found.error().message();
-  if (!ifs.nonLoopbackIpv6) return std::string("the namespace has no non-loopback IPv6 address");
   return std::nullopt;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts, Mode mode) {
-  ToolRunner runner(runSettings(cfg));
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      config::Facts facts, Mode mode) {
+  ToolRunner runner(runSettings(cfg, run));
   std::array<IptablesBackend::FamilyState, 2> fams;
-  if (cfg.dryRun) {
+  if (run.dryRun) {
     // Dry-run prints what the configuration asks for, identically on every machine: no probes.
-    return std::unique_ptr<Backend>(
-        new IptablesBackend(cfg, std::move(facts), mode, std::move(fams), std::move(runner)));
+    return std::unique_ptr<Backend>(new IptablesBackend(cfg, run.verbose, std::move(facts), mode,
+                                                        std::move(fams), std::move(runner)));
   }
   KT_ASSIGN_OR_RETURN(ModeDecision d, decideMode(mode, runner));
   // Before install() changes anything (it adds ::6 to loopback first).
@@ -434,12 +437,10 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
         "Docker's DOCKER_OUTPUT chain exists: the DNS conntrack zone split is disabled for IPv4");
   }
 
-  KT_ASSIGN_OR_RETURN(InterfaceFacts ifs, readInterfaces());
-  facts.loopbackIface = ifs.loopback;
   auto found6 = findTools(Family::kV6, d.mode, runner.execCounter());
   if (found6) fams[1].tools = *found6;
   if (facts.ipv6) {
-    auto why = ipv6Obstacle(d.mode, fams[1].tools, found6, ifs);
+    auto why = ipv6Obstacle(d.mode, fams[1].tools, found6);
     if (!why) {
       // Read the state before probing: the legacy probe instantiates the ip6 nat table, and a
       // table that exists costs a *-save run. The nft probe is expensive; install() runs it
@@ -459,23 +460,24 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts f
       facts.ipv6 = false;
     }
   }
-  return std::unique_ptr<Backend>(
-      new IptablesBackend(cfg, std::move(facts), d.mode, std::move(fams), std::move(runner)));
+  return std::unique_ptr<Backend>(new IptablesBackend(cfg, run.verbose, std::move(facts), d.mode,
+                                                      std::move(fams), std::move(runner)));
 }
 
-std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg) {
+std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg,
+                                                   const config::RunOptions& run) {
   std::vector<std::unique_ptr<Backend>> out;
   config::Facts facts;
   if (cfg.kumaDpUser.uid) facts.kumaDpUid = *cfg.kumaDpUser.uid;
   for (Mode m : {Mode::kLegacy, Mode::kNft}) {
-    ToolRunner runner(runSettings(cfg));
+    ToolRunner runner(runSettings(cfg, run));
     std::array<IptablesBackend::FamilyState, 2> fams;
     for (Family f : kFamilies) {
       if (auto t = findTools(f, m, runner.execCounter())) fams[idx(f)].tools = *t;
     }
     if (!fams[0].tools && !fams[1].tools) continue;
     out.push_back(std::unique_ptr<Backend>(
-        new IptablesBackend(cfg, facts, m, std::move(fams), std::move(runner))));
+        new IptablesBackend(cfg, run.verbose, facts, m, std::move(fams), std::move(runner))));
   }
   return out;
 }

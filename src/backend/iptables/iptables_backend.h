@@ -11,9 +11,11 @@ namespace kt::backend::iptables {
 
 // Finds the binaries, picks legacy or nf_tables (mode kAuto: Kuma's heuristic, logged), checks
 // IPv6 usability and refines facts.
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts, Mode mode);
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
+                                      config::Facts facts, Mode mode);
 
 // One backend per mode whose binaries exist, for uninstall.
-std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg);
+std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg,
+                                                   const config::RunOptions& run);
 
 }  // namespace kt::backend::iptables

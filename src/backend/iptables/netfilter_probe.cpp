@@ -19,23 +19,16 @@
 
 #include "base/strings.h"
 #include "sys/fd.h"
+#include "sys/mnl.h"
 
 namespace kt::backend::iptables {
 
 namespace {
 
-struct MnlSocketDeleter {
-  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
-using MnlSocket = std::unique_ptr<mnl_socket, MnlSocketDeleter>;
+using sys::MnlSocket;
 
 Result<MnlSocket> openNetfilterSocket() {
-  MnlSocket nl(mnl_socket_open(NETLINK_NETFILTER));
-  if (!nl) return Error::system("opening a netfilter netlink socket", errno);
-  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
-    return Error::system("binding a netfilter netlink socket", errno);
-  }
-  return nl;
+  return sys::openMnlSocket(NETLINK_NETFILTER, "netfilter netlink");
 }
 
 nlmsghdr* putNfHeader(char* buf, uint16_t type, uint16_t flags, uint8_t family, uint32_t seq,

@@ -160,14 +160,12 @@ const Batch::Message* Batch::find(uint32_t seq) const {
 // --- NftSocket ------------------------------------------------------------------------------
 
 Result<NftSocket> NftSocket::open() {
-  std::unique_ptr<mnl_socket, Closer> sock(mnl_socket_open(NETLINK_NETFILTER));
-  if (!sock) {
-    return Error::system("opening a netfilter netlink socket", errno)
-        .hint("the kernel needs nf_tables (CONFIG_NF_TABLES) for the nftables backend");
+  auto opened = sys::openMnlSocket(NETLINK_NETFILTER, "netfilter netlink");
+  if (!opened) {
+    return std::move(opened).takeError().hint(
+        "the kernel needs nf_tables (CONFIG_NF_TABLES) for the nftables backend");
   }
-  if (mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
-    return Error::system("binding a netfilter netlink socket", errno);
-  }
+  sys::MnlSocket sock = std::move(opened).value();
   int fd = mnl_socket_get_fd(sock.get());
   int one = 1;
   // Both are best effort: without them errors carry less detail, but still the errno.

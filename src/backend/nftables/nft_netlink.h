@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "sys/mnl.h"
 
 namespace kt::backend::nftables {
 
@@ -96,17 +97,14 @@ class NftSocket {
                  const std::function<int(const nlmsghdr*)>& onMessage);
 
  private:
-  struct Closer {
-    void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-  };
-  NftSocket(std::unique_ptr<mnl_socket, Closer> sock, uint32_t portid, uint32_t seq)
+  NftSocket(sys::MnlSocket sock, uint32_t portid, uint32_t seq)
       : sock_(std::move(sock)), portid_(portid), seq_(seq) {}
 
   Status growSendBuffer(size_t len);
   // The receive buffer, allocated on first use and not cleared (the kernel fills what we read).
   char* recvBuffer();
 
-  std::unique_ptr<mnl_socket, Closer> sock_;
+  sys::MnlSocket sock_;
   std::unique_ptr<char[]> recv_;
   uint32_t portid_ = 0;
   uint32_t seq_ = 0;

@@ -14,9 +14,8 @@ namespace {
 
 class NftablesBackend final : public Backend {
  public:
-  // `loopbackIndex` (0 = unknown) saves a look-up when ::6 is added to loopback.
-  NftablesBackend(config::Config cfg, config::Facts facts, uint32_t loopbackIndex = 0)
-      : cfg_(std::move(cfg)), facts_(std::move(facts)), loopbackIndex_(loopbackIndex) {}
+  NftablesBackend(config::Config cfg, config::Facts facts)
+      : cfg_(std::move(cfg)), facts_(std::move(facts)) {}
 
   std::string name() const override { return "nftables"; }
 
@@ -27,14 +26,8 @@ class NftablesBackend final : public Backend {
   Status install() override {
     if (facts_.ipv6) {
       Status s;
-      if (loopbackIndex_ != 0) {
-        if (auto added =
-                sys::addAddress(loopbackIndex_, facts_.loopbackIface, sys::passthroughV6());
-            !added) {
-          s = std::move(added).takeError();
-        }
-      } else {
-        s = sys::addAddress(facts_.loopbackIface, sys::passthroughV6());
+      if (auto added = sys::addPassthroughV6(facts_.loopbackIface, facts_.loopbackIndex); !added) {
+        s = std::move(added).takeError();
       }
       if (!s) {
         if (cfg_.ipFamilyModeExplicit) {
@@ -97,51 +90,12 @@ class NftablesBackend final : public Backend {
 
   config::Config cfg_;
   config::Facts facts_;
-  uint32_t loopbackIndex_ = 0;
 };
-
-// Decides whether IPv6 rules go in (Kuma: only when an interface other than loopback has an
-// IPv6 address; link-local counts). `has` is what the interfaces showed.
-Status probeIpv6(const config::Config& cfg, config::Facts& facts, const Result<bool>& has) {
-  if (has.ok() && *has) return {};
-  if (cfg.ipFamilyModeExplicit) {
-    if (!has.ok()) return Error(has.error()).context("checking for IPv6 addresses");
-    return Error(ErrorKind::kUnsupported,
-                 "dualstack was requested but this network namespace has no IPv6 address on a "
-                 "non-loopback interface")
-        .hint("give the pod an IPv6 address, or use --ip-family-mode ipv4");
-  }
-  if (!has.ok()) {
-    spdlog::warn("cannot list IPv6 addresses ({}); IPv6 traffic will not be redirected",
-                 has.error().message());
-  } else {
-    spdlog::warn(
-        "no IPv6 address on a non-loopback interface; IPv6 traffic will not be "
-        "redirected");
-  }
-  facts.ipv6 = false;
-  return {};
-}
 
 }  // namespace
 
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts) {
-  // A dry run prints the configuration as asked, independent of the machine it runs on.
-  uint32_t loopbackIndex = 0;
-  if (!cfg.dryRun) {
-    // One rtnetlink socket for the loopback name and the IPv6 check.
-    auto ifs = sys::summarizeInterfaces(facts.ipv6 ? std::optional(Family::kV6) : std::nullopt);
-    if (ifs.ok() && !ifs->loopback.empty()) {
-      facts.loopbackIface = ifs->loopback;
-      loopbackIndex = ifs->loopbackIndex;
-    }
-    if (facts.ipv6) {
-      Result<bool> has = ifs.ok() ? Result<bool>(ifs->nonLoopbackAddress)
-                                  : Result<bool>(std::move(ifs).takeError());
-      KT_TRY(probeIpv6(cfg, facts, has));
-    }
-  }
-  return std::unique_ptr<Backend>(new NftablesBackend(cfg, std::move(facts), loopbackIndex));
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::Facts& facts) {
+  return std::unique_ptr<Backend>(new NftablesBackend(cfg, facts));
 }
 
 std::unique_ptr<Backend> forUninstall(const config::Config& cfg) {

@@ -12,10 +12,9 @@
 
 namespace kt::backend::nftables {
 
-// Probes (unless cfg.dryRun) the loopback interface name and whether the namespace has IPv6:
-// without an IPv6 address on a non-loopback interface IPv6 rules are skipped with a warning,
-// or, when dualstack was asked for explicitly, make() fails.
-Result<std::unique_ptr<Backend>> make(const config::Config& cfg, config::Facts facts);
+// No probes of its own: the loopback interface and whether IPv6 rules go in are the
+// pod-network facts (backend/pod_network.h).
+Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::Facts& facts);
 
 // For uninstall: null when nf_tables is unavailable in this kernel.
 std::unique_ptr<Backend> forUninstall(const config::Config& cfg);

@@ -141,6 +141,7 @@ Status Repairer::reconcileOnce() {
   struct Selected {
     std::string who;
     config::Config cfg;
+    config::RunOptions run;
     std::vector<std::string> ips;
   };
   std::vector<Selected> selected;
@@ -162,7 +163,7 @@ Status Repairer::reconcileOnce() {
       continue;
     }
     if (plan->skip) continue;
-    selected.push_back({who, std::move(plan->cfg), canonicalIps(pod)});
+    selected.push_back({who, std::move(plan->cfg), std::move(plan->run), canonicalIps(pod)});
   }
   // Forget the back-off of pods that are gone.
   std::erase_if(backoff_, [&](const auto& entry) { return !present.count(entry.first); });
@@ -203,7 +204,9 @@ Status Repairer::reconcileOnce() {
     }
     const auto& netns = namespaces[podNs[p][0]];
     ++stats_.podsChecked;
-    auto differences = ensureInstalled(pod.cfg, netns.path, plugin_, now + cfg_.repairInterval);
+    config::RunOptions run = pod.run;
+    run.netnsPath = netns.path;
+    auto differences = ensureInstalled(pod.cfg, run, plugin_, now + cfg_.repairInterval);
     if (!differences) {
       ++stats_.failures;
       spdlog::error("repair: {} in {}: {}", pod.who, netns.path, differences.error().message());

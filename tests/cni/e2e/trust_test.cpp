@@ -40,8 +40,9 @@ struct BpffsCleanup {
     config::Config cfg;
     cfg.ebpf.bpffsPath = bpffs;
     cfg.ebpf.cgroupPath = cgroup;
-    cfg.ebpf.uninstallAll = true;
-    if (auto b = backend::ebpf::forUninstall(cfg)) (void)b->uninstall();
+    config::RunOptions run;
+    run.uninstallAll = true;
+    if (auto b = backend::ebpf::forUninstall(cfg, run)) (void)b->uninstall();
     ::umount2(bpffs.c_str(), MNT_DETACH);
   }
 };

@@ -22,7 +22,7 @@ TEST(PodConfig, AnnotationsInCniMode) {
                               {"kuma.io/sidecar-uid", "5678"}}),
                          AdminPolicy{});
   ASSERT_TRUE(l.ok()) << l.error().message();
-  EXPECT_TRUE(l->config.cniMode);
+  EXPECT_TRUE(l->run.cniMode);
   EXPECT_FALSE(l->disabled);
   ASSERT_EQ(l->config.outbound.excludePorts.size(), 2u);
   EXPECT_EQ(l->config.outbound.excludePorts[0].first, 1234);
@@ -153,10 +153,11 @@ TEST(PodPolicy, TheAdministratorLayerSetsNodePathsAndPodsOverridePodSettings) {
   EXPECT_EQ(l->config.dns.resolvConfPath, "/etc/r.conf");
   EXPECT_EQ(l->config.outbound.port, 15001);
   EXPECT_EQ(l->config.ebpf.programsSha256.at("kuma_tproxy_cgroup.bpf.o"), std::string(64, 'a'));
-  EXPECT_TRUE(l->config.cniMode);
+  EXPECT_TRUE(l->run.cniMode);
   auto del = adminConfig(admin);
   ASSERT_TRUE(del.ok()) << del.error().message();
-  EXPECT_EQ(del->ebpf.bpffsPath, "/run/kuma/bpf2");
+  EXPECT_EQ(del->config.ebpf.bpffsPath, "/run/kuma/bpf2");
+  EXPECT_TRUE(del->run.cniMode);
 }
 
 TEST(PodPolicy, AllowedBackends) {

@@ -80,7 +80,7 @@ Pod* EbpfTest::addPod(uint8_t net, bool ipv6) {
 namespace {
 
 Result<std::unique_ptr<backend::Backend>> makeIn(const Pod& pod, const config::Config& cfg) {
-  return backend::ebpf::make(cfg, pod.facts);
+  return backend::ebpf::make(cfg, {}, pod.facts);
 }
 
 }  // namespace
@@ -93,9 +93,9 @@ Status EbpfTest::install(const Pod& pod) {
 
 Status EbpfTest::uninstall(const Pod& pod, bool all) {
   KT_ASSIGN_OR_RETURN(auto guard, sys::NetnsGuard::enter(pod.net->pod().path()));
-  config::Config cfg = pod.cfg;
-  cfg.ebpf.uninstallAll = all;
-  auto b = backend::ebpf::forUninstall(cfg);
+  config::RunOptions run;
+  run.uninstallAll = all;
+  auto b = backend::ebpf::forUninstall(pod.cfg, run);
   if (!b) return okStatus();
   return b->uninstall();
 }

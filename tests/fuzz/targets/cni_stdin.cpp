@@ -37,11 +37,11 @@ void checkPolicy(const kt::cni::AdminPolicy& admin) {
     if (!loaded || loaded->disabled) continue;
     for (const auto& s : config::settings()) {
       if (s.scope != config::Scope::kNode || admin.pod.allowPodSettings.count(s.key)) continue;
-      if (s.show(loaded->config) != s.show(base->config)) {
+      if (s.show({loaded->config, loaded->run}) != s.show({base->config, base->run})) {
         fuzz::fail("a pod changed a node-level setting the policy does not allow", s.key);
       }
     }
-    if (!loaded->config.cniMode) fuzz::fail("CNI mode lost");
+    if (!loaded->run.cniMode) fuzz::fail("CNI mode lost");
   }
 }
 

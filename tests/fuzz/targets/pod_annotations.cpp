@@ -18,6 +18,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto loaded = config::fromAnnotations(annotations, "pod default/web-0", true);
   fuzz::checkLoad(loaded);
-  if (loaded && !loaded->config.cniMode) fuzz::fail("CNI mode lost");
+  if (loaded && !loaded->run.cniMode) fuzz::fail("CNI mode lost");
   return 0;
 }

@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cfg.kumaDpUser = config::SidecarUser::ofUid(5678);  // numeric: no NSS lookup
   cfg.dns.enabled = true;
   cfg.dns.resolvConfPath = file->path();
-  auto facts = config::gatherFacts(cfg);
+  auto facts = config::gatherFacts(cfg, {});
   if (!facts) fuzz::fail("gatherFacts failed on a readable file", facts.error().message());
   if (facts->dnsServers != servers) fuzz::fail("gatherFacts and parseResolvConf disagree");
   fuzz::checkRenders(cfg, *facts);

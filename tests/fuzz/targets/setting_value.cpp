@@ -29,12 +29,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!v) {
     fuzz::checkConfigError(v.error());
   } else {
-    config::Config cfg;
+    config::SettingTarget cfg;
     s.apply(cfg, *v);
     std::string shown = s.show(cfg);
     auto back = config::parseSettingValue(s, shown);
     if (!back) fuzz::fail("canonical text does not parse", std::string(s.key) + " = " + shown);
-    config::Config again;
+    config::SettingTarget again;
     s.apply(again, *back);
     if (s.show(again) != shown) fuzz::fail("canonical text does not round-trip", shown);
   }
