@@ -6,7 +6,7 @@ Serves GET /api/v1/namespaces/<ns>/pods/<name> over HTTPS on a loopback address,
 certificate signed by --client-ca. Per-pod behaviour comes from <fixtures>/<ns>/<name>.behaviour
 (JSON): {"fail_first": N, "fail_status": 500, "delay_ms": M, "status": S, "stream": "chunks" |
 "trickle", "chunk_size": C}. "stream" answers 200 and never finishes: "chunks" sends small chunks
-as fast as the client reads them, "trickle" announces a large Content-Length and sends a byte at a time.
+in bursts every 5 ms, "trickle" announces a large Content-Length and sends a byte at a time.
 "chunk_size" sends the pod in the chunked transfer coding, C bytes per chunk.
 Also serves GET /api/v1/pods?fieldSelector=spec.nodeName=<node> (the selector URL-encoded or
 not): a PodList of every fixture whose spec.nodeName is <node>; <fixtures>/_list.behaviour takes
@@ -147,14 +147,16 @@ def main():
                 self.send_header("Content-Length", str(10 << 20))  # under the client limit
             self.end_headers()
             self.close_connection = True
-            # "chunks" writes as fast as the connection takes it, so data is always waiting;
-            # "trickle" pauses between bytes, so a read always gets something soon.
-            piece = b"40\r\n" + b" " * 64 + b"\r\n" if kind == "chunks" else b" "
+            # "chunks" sends 64 chunks of 64 bytes every 5 ms, so a read never waits long but the
+            # body grows by under 1 MiB a second: the client's deadline, not its 16 MiB body
+            # limit, has to end the request. "trickle" pauses between bytes, so a read always
+            # gets something soon.
+            chunk = b"40\r\n" + b" " * 64 + b"\r\n"
+            piece = chunk * 64 if kind == "chunks" else b" "
             try:
                 while True:  # until the client gives up and closes
                     self.wfile.write(piece)
-                    if kind == "trickle":
-                        time.sleep(0.02)
+                    time.sleep(0.005 if kind == "chunks" else 0.02)
             except OSError:
                 return
 
