@@ -1,12 +1,11 @@
 #include "config/facts.h"
 
-#include <pwd.h>
-
 #include <algorithm>
 #include <cerrno>
 
 #include <spdlog/spdlog.h>
 
+#include "base/read_file.h"
 #include "base/strings.h"
 #include "config/input.h"
 
@@ -18,23 +17,32 @@ constexpr uint32_t kDefaultUid = 5678;
 constexpr const char* kDefaultUser = "kuma-dp";
 constexpr size_t kMaxResolvConfBytes = 1024 * 1024;
 
-// getpwuid_r / getpwnam_r: true if found.
-bool uidExists(uint32_t uid) {
-  passwd pw{}, *res = nullptr;
-  char buf[4096];
-  return getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res != nullptr;
+constexpr const char* kPasswdPath = "/etc/passwd";
+constexpr size_t kMaxPasswdBytes = 4 * 1024 * 1024;
+
+// The accounts of /etc/passwd; none when it cannot be read (then only numeric uids work, as
+// for kumactl). Read only when a user name or the default needs it.
+std::vector<PasswdEntry> accounts() {
+  auto text = readFile(kPasswdPath, kMaxPasswdBytes);
+  if (!text) {
+    spdlog::debug("no user database: {}", text.error().message());
+    return {};
+  }
+  return parsePasswd(*text);
 }
 
-bool lookupUser(const std::string& name, uint32_t& uid) {
-  passwd pw{}, *res = nullptr;
-  char buf[4096];
-  if (getpwnam_r(name.c_str(), &pw, buf, sizeof buf, &res) != 0 || res == nullptr) return false;
-  uid = res->pw_uid;
-  return true;
+const PasswdEntry* findUid(const std::vector<PasswdEntry>& list, uint32_t uid) {
+  auto it = std::find_if(list.begin(), list.end(), [&](const auto& e) { return e.uid == uid; });
+  return it == list.end() ? nullptr : &*it;
+}
+
+const PasswdEntry* findName(const std::vector<PasswdEntry>& list, const std::string& name) {
+  auto it = std::find_if(list.begin(), list.end(), [&](const auto& e) { return e.name == name; });
+  return it == list.end() ? nullptr : &*it;
 }
 
 Result<uint32_t> resolveUid(const Config& cfg, bool cniMode) {
-  // The config stage parsed the value: a uid is used as it is, only a name needs NSS.
+  // The config stage parsed the value: a uid is used as it is, only a name is looked up.
   if (cfg.kumaDpUser.uid) return *cfg.kumaDpUser.uid;
   const std::string& user = cfg.kumaDpUser.name;
   if (!user.empty()) {
@@ -43,21 +51,24 @@ Result<uint32_t> resolveUid(const Config& cfg, bool cniMode) {
                            " is a user name, but CNI mode accepts only numeric uids")
           .hint("set kuma.io/sidecar-uid to the sidecar's numeric uid");
     }
-    uint32_t uid = 0;
-    if (!lookupUser(user, uid)) {
+    const auto list = accounts();
+    const PasswdEntry* entry = findName(list, user);
+    if (!entry) {
       return Error::config("--kuma-dp-user: the user " + quoteForMessage(user) +
                            " does not exist on this host")
           .hint("pass the sidecar's numeric uid instead");
     }
-    return uid;
+    return entry->uid;
   }
   // Default: uid 5678 if it exists, else user kuma-dp, else the numeric 5678 (iptables and
   // nftables match numeric uids without a passwd entry).
-  if (cniMode || uidExists(kDefaultUid)) return kDefaultUid;
-  uint32_t uid = 0;
-  if (lookupUser(kDefaultUser, uid)) {
-    spdlog::info("no user with uid {}; using user {} (uid {})", kDefaultUid, kDefaultUser, uid);
-    return uid;
+  if (cniMode) return kDefaultUid;
+  const auto list = accounts();
+  if (findUid(list, kDefaultUid)) return kDefaultUid;
+  if (const PasswdEntry* entry = findName(list, kDefaultUser)) {
+    spdlog::info("no user with uid {}; using user {} (uid {})", kDefaultUid, kDefaultUser,
+                 entry->uid);
+    return entry->uid;
   }
   spdlog::debug("no user with uid {} or named {}; using the numeric uid {}", kDefaultUid,
                 kDefaultUser, kDefaultUid);
@@ -65,6 +76,22 @@ Result<uint32_t> resolveUid(const Config& cfg, bool cniMode) {
 }
 
 }  // namespace
+
+std::vector<PasswdEntry> parsePasswd(std::string_view text) {
+  std::vector<PasswdEntry> out;
+  for (auto line : split(text, '\n')) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line[0] == '#' || line[0] == '+' || line[0] == '-') continue;
+    auto fields = split(line, ':');
+    if (fields.size() < 3 || fields[0].empty()) continue;
+    const std::string_view id = fields[2];
+    if (id.empty() || id.size() > 10 || id.find_first_not_of("0123456789") != id.npos) continue;
+    const uint64_t uid = std::stoull(std::string(id));
+    if (uid >= 0xFFFFFFFFull) continue;
+    out.push_back({std::string(fields[0]), static_cast<uint32_t>(uid)});
+  }
+  return out;
+}
 
 std::vector<IpAddress> parseResolvConf(std::string_view text) {
   std::vector<IpAddress> out;

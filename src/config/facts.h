@@ -1,10 +1,10 @@
 // Facts about the machine that the rules depend on but the configuration does not say:
 // the resolved sidecar uid, the nameservers, whether IPv6 rules go in, and a few probes.
 //
-// gatherFacts() fills the parts that need only files and NSS (never the kernel's netfilter
-// state); the pod-network probe (backend/pod_network.h) refines the loopback interface and
-// ipv6 once per run in the target namespace, before any backend is made. Dry-run uses the same
-// functions (and probes nothing), so it prints what install would apply.
+// gatherFacts() fills the parts that need only files (never the kernel's netfilter state); the
+// pod-network probe (backend/pod_network.h) refines the loopback interface and ipv6 once per run in
+// the target namespace, before any backend is made. Dry-run uses the same functions (and probes
+// nothing), so it prints what install would apply.
 #pragma once
 
 #include <cstdint>
@@ -31,10 +31,23 @@ struct Facts {
   bool operator==(const Facts&) const = default;
 };
 
-// Resolves the sidecar user (numeric values and run.cniMode never touch NSS) and reads the
-// nameservers from cfg.dns.resolvConfPath when needed. Errors are kConfig and name the file or
-// user.
+// Resolves the sidecar user (numeric values and run.cniMode read no user database; names and
+// the default look in /etc/passwd, see parsePasswd) and reads the nameservers from
+// cfg.dns.resolvConfPath when needed. Errors are kConfig and name the file or user.
 Result<Facts> gatherFacts(const Config& cfg, const RunOptions& run);
+
+// One account of /etc/passwd.
+struct PasswdEntry {
+  std::string name;
+  uint32_t uid = 0;
+  bool operator==(const PasswdEntry&) const = default;
+};
+
+// Parses /etc/passwd text the way kumactl looks users up (Go's os/user without cgo reads this
+// file and nothing else; no NSS module is loaded into a root process): `name:pw:uid:...` lines
+// with at least the uid field; empty lines, comments (#) and NIS compat entries (+, -) are
+// skipped, as are lines whose uid is not a decimal number below 2^32 - 1.
+std::vector<PasswdEntry> parsePasswd(std::string_view text);
 
 // Parses resolv.conf text: every `nameserver ADDR` line (IPv6 zone suffixes such as %eth0 are
 // dropped). Unparsable addresses are skipped with a warning, as libc does.

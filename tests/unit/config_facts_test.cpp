@@ -94,6 +94,24 @@ TEST(ConfigFacts, DefaultUserIsUid5678ThenKumaDp) {
   EXPECT_EQ(f->kumaDpUid, expected);
 }
 
+TEST(ConfigFacts, PasswdLinesAreParsedLikeKumactl) {
+  const std::string text =
+      "root:x:0:0:root:/root:/bin/bash\n"
+      "# a comment:x:1:1::/:/bin/false\n"
+      "\n"
+      "+nisuser:x:2:2::/:/bin/false\n"
+      "-other::3:3::/:\n"
+      "kuma-dp:x:5678:5678::/nonexistent:/usr/sbin/nologin\r\n"
+      "short:x\n"
+      "badid:x:12a:1::/:\n"
+      "toolarge:x:4294967295:1::/:\n"
+      ":x:7:7::/:\n"
+      "last:x:4294967294";
+  EXPECT_EQ(parsePasswd(text),
+            (std::vector<PasswdEntry>{{"root", 0}, {"kuma-dp", 5678}, {"last", 4294967294u}}));
+  EXPECT_TRUE(parsePasswd("").empty());
+}
+
 TEST(ConfigFacts, ReadsResolvConfOnlyForRedirectDns) {
   TempFile resolv("nameserver 10.96.0.10\nnameserver fd00::10\n");
   Config cfg;
