@@ -302,8 +302,10 @@ class EbpfBackend final : public Backend {
     }
     spdlog::warn("eBPF: cannot add ::6/128 to {} ({}); IPv6 traffic will not be intercepted",
                  facts_.loopbackIface, s.error().message());
-    facts_.ipv6 = false;
-    KT_ASSIGN_OR_RETURN(plan_, planPod(cfg_, facts_, pod_));
+    // The plan is this backend's own: the run's facts stay as they are.
+    Facts withoutIpv6 = facts_;
+    withoutIpv6.ipv6 = false;
+    KT_ASSIGN_OR_RETURN(plan_, planPod(cfg_, withoutIpv6, pod_));
     return okStatus();
   }
 
@@ -327,7 +329,7 @@ class EbpfBackend final : public Backend {
 
   Config cfg_;
   bool uninstallAll_;  // RunOptions::uninstallAll
-  Facts facts_;
+  const Facts facts_;  // the run's facts, pod network included (backend/pod_network.h)
   PodFacts pod_;
   PodPlan plan_;
   PinLayout layout_;
