@@ -22,9 +22,13 @@ struct Facts {
   // Nameservers of resolv.conf, only when DNS redirection is on and not capture-all.
   std::vector<IpAddress> dnsServers;
   // Whether IPv6 rules are generated: starts as cfg.ipv6Requested(); the pod-network probe
-  // turns it off (with a warning) when the namespace has no IPv6 address beyond loopback.
+  // turns it off (with a warning) when the namespace has no IPv6 address beyond loopback. A
+  // backend may still leave IPv6 out on its own (missing tools, ::6 not addable): it keeps
+  // that decision itself, these facts stay as they are.
   bool ipv6 = true;
-  // iptables backends: nat chain DOCKER_OUTPUT exists, so the sidecar's DNS jumps there.
+  // iptables backends: nat chain DOCKER_OUTPUT exists, so the sidecar's DNS jumps there. Not a
+  // pod-network fact: false in the run's facts; the iptables backend sets it in the copy its
+  // rules are built from, after reading the nat table.
   bool dockerOutputChain = false;
   std::string loopbackIface = "lo";
   uint32_t loopbackIndex = 0;  // of loopbackIface; 0 = not probed (looked up by name when used)

@@ -74,6 +74,33 @@ TEST(EbpfPlan, InstanceIpIsTheSourceAndLocal) {
   EXPECT_EQ(flagsOf(*plan, "10.0.0.9/32"), KT_ADDR_LOCAL);
 }
 
+// What a dry-run plans from: nothing probed, only what the configuration says.
+TEST(EbpfPlan, UnprobedNamespaceDescribesTheConfigurationOnly) {
+  config::Config cfg;
+  config::Facts facts;
+  PodFacts pf;
+  pf.instanceIps = {ip("10.0.0.9"), ip("fd00::9")};
+  pf.inboundIface = "eth7";
+  auto plan = planPod(cfg, facts, pf);
+  ASSERT_TRUE(plan.ok());
+  auto lines = describePlan(*plan);
+  EXPECT_THAT(lines, Contains("netns cookie <cookie>"));
+  EXPECT_THAT(lines, Contains("outbound TCP -> port 15001, source 10.0.0.9 / fd00::9"));
+  EXPECT_THAT(lines, Contains("inbound TCP -> port 15006 (IPv6 15010), arriving on eth7"));
+  std::vector<std::string> addrs;
+  for (const auto& a : plan->addrs)
+    addrs.push_back(a.cidr.str() + " " + describeAddrFlags(a.flags));
+  EXPECT_THAT(addrs, ElementsAre("10.0.0.9/32 local", "127.0.0.0/8 local", "::1/128 local",
+                                 "::6/128 local", "fd00::9/128 local"));
+  // A resolved interface is described by its index, as verify reads it back.
+  pf.inboundIfindex = 3;
+  auto resolved = planPod(cfg, facts, pf);
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_THAT(describePlan(*resolved),
+              Contains("inbound TCP -> port 15006 (IPv6 15010), arriving on ifindex 3"));
+  EXPECT_EQ(cookieText(4242), "4242");
+}
+
 TEST(EbpfPlan, PortsIncludeWinsOverExclude) {
   config::Config cfg;
   cfg.outbound.excludePorts = {{22, 22}, {9000, 9100}, {9050, 9200}};

@@ -22,7 +22,7 @@ namespace kt::golden {
 namespace {
 
 // The formats this runner checks: file extension and the --backend that prints it. (The eBPF
-// plans need a fixed network namespace: tests/ebpf/golden_test.cpp checks them.)
+// plans need the instance IPs and a cgroup path: tests/ebpf/golden_test.cpp checks them.)
 struct Format {
   const char* extension;
   const char* backend;

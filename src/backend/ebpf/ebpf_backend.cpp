@@ -39,8 +39,16 @@ const char* mapTypeName(bpf_map_type t) {
   return s != nullptr ? s : "?";
 }
 
-Result<PodFacts> gatherPodFacts(const Config& cfg) {
+// The pod's namespace as install and verify see it: its cookie, its addresses and the inbound
+// interface's index, read from the kernel. A dry-run reads nothing: the plan then holds only what
+// the configuration says (the instance IPs, the interface by name) and an unknown cookie.
+Result<PodFacts> gatherPodFacts(const Config& cfg, bool dryRun) {
   PodFacts pod;
+  if (dryRun) {
+    pod.instanceIps = cfg.ebpf.instanceIps;
+    pod.inboundIface = cfg.ebpf.tcAttachIface;
+    return pod;
+  }
   KT_ASSIGN_OR_RETURN(pod.netnsCookie, currentNetnsCookie());
   KT_ASSIGN_OR_RETURN(pod.localAddresses, interfaceAddresses());
   pod.instanceIps = cfg.ebpf.instanceIps;
@@ -81,9 +89,8 @@ class EbpfBackend final : public Backend {
     for (auto kind : {ObjectKind::kCgroup, ObjectKind::kNetns}) {
       out << "  " << objectFileName(kind) << ": " << source_.describe(kind) << "\n";
     }
-    auto cg = openCgroup2(cfg_.ebpf.cgroupPath);
-    out << "cgroup: " << cfg_.ebpf.cgroupPath
-        << (cg ? " (cgroup v2)" : " (not usable: " + cg.error().message() + ")") << "\n";
+    // Not opened here: install checks that the path is a cgroup v2 directory.
+    out << "cgroup: " << cfg_.ebpf.cgroupPath << " (cgroup v2)\n";
     out << "bpffs: " << layout_.bpffs << "\n";
     out << "node programs (attached once per node, shared by every pod):\n";
     for (const auto& p : kCgroupPrograms) {
@@ -91,15 +98,16 @@ class EbpfBackend final : public Backend {
           << layout_.link(p.name) << "\n";
     }
     out << "pod program (attached to this network namespace):\n";
-    out << "  " << kSkLookupProgram << " -> sk_lookup, pinned at "
-        << layout_.podLink(plan_.netnsCookie) << "\n";
+    const std::string cookie = cookieText(plan_.netnsCookie);
+    out << "  " << kSkLookupProgram << " -> sk_lookup, pinned at " << layout_.podsDir() << "/"
+        << cookie << "/" << kSkLookupPin << "\n";
     out << "maps (shared by every pod):\n";
     for (const auto& m : kMapSpecs) {
       out << "  " << m.name << " (" << mapTypeName(m.type) << ", key " << m.keySize << " B, value "
           << m.valueSize << " B, max " << m.maxEntries << ") pinned at " << layout_.map(m.name)
           << "\n";
     }
-    out << "pod entry (kt_pods[" << plan_.netnsCookie << "]):\n";
+    out << "pod entry (kt_pods[" << cookie << "]):\n";
     for (const auto& line : describePlan(plan_))
       out << "  " << line << "\n";
     for (const auto& w : plan_.warnings)
@@ -294,8 +302,10 @@ class EbpfBackend final : public Backend {
     }
     spdlog::warn("eBPF: cannot add ::6/128 to {} ({}); IPv6 traffic will not be intercepted",
                  facts_.loopbackIface, s.error().message());
-    facts_.ipv6 = false;
-    KT_ASSIGN_OR_RETURN(plan_, planPod(cfg_, facts_, pod_));
+    // The plan is this backend's own: the run's facts stay as they are.
+    Facts withoutIpv6 = facts_;
+    withoutIpv6.ipv6 = false;
+    KT_ASSIGN_OR_RETURN(plan_, planPod(cfg_, withoutIpv6, pod_));
     return okStatus();
   }
 
@@ -319,7 +329,7 @@ class EbpfBackend final : public Backend {
 
   Config cfg_;
   bool uninstallAll_;  // RunOptions::uninstallAll
-  Facts facts_;
+  const Facts facts_;  // the run's facts, pod network included (backend/pod_network.h)
   PodFacts pod_;
   PodPlan plan_;
   PinLayout layout_;
@@ -331,7 +341,7 @@ class EbpfBackend final : public Backend {
 Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
                                       const config::Facts& facts) {
   installLibbpfLogBridge();
-  KT_ASSIGN_OR_RETURN(PodFacts pod, gatherPodFacts(cfg));
+  KT_ASSIGN_OR_RETURN(PodFacts pod, gatherPodFacts(cfg, run.dryRun));
   KT_ASSIGN_OR_RETURN(PodPlan plan, planPod(cfg, facts, pod));
   for (const auto& w : plan.warnings)
     spdlog::warn("eBPF: {}", w);

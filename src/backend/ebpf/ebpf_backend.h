@@ -9,7 +9,8 @@
 namespace kt::backend::ebpf {
 
 // Whether IPv6 is intercepted is the pod-network fact facts.ipv6 (backend/pod_network.h); the
-// pod's cookie, addresses and --ebpf-tc-attach-iface are read here.
+// pod's cookie, addresses and --ebpf-tc-attach-iface are read here, except with run.dryRun:
+// a dry-run probes nothing and plans from the configuration alone (docs/ebpf.md).
 Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
                                       const config::Facts& facts);
 

@@ -59,6 +59,10 @@ uint16_t portSetFor(PodPlan& p, uint16_t id, std::string purpose,
 
 }  // namespace
 
+std::string cookieText(uint64_t cookie) {
+  return cookie == kUnknownNetnsCookie ? std::string("<cookie>") : std::to_string(cookie);
+}
+
 kt_port_set portBitmap(const std::vector<PortRange>& ranges) {
   kt_port_set set{};
   for (const auto& r : ranges) {
@@ -138,6 +142,7 @@ Result<PodPlan> planPod(const Config& given, const Facts& facts, const PodFacts&
   if (cfg.inbound.enabled) v.flags |= KT_POD_INBOUND;
   v.sidecar_uid = facts.kumaDpUid;
   v.in_ifindex = podFacts.inboundIfindex;
+  if (v.in_ifindex == 0) p.inboundIface = podFacts.inboundIface;
   v.outbound_port = cfg.outbound.port;
   v.inbound_port = cfg.inbound.port;
   v.inbound_port6 = v6 ? cfg.inbound.portV6 : cfg.inbound.port;
@@ -257,7 +262,7 @@ std::vector<std::string> describePlan(const PodPlan& plan) {
     return a.str();
   };
 
-  out.push_back("netns cookie " + std::to_string(plan.netnsCookie));
+  out.push_back("netns cookie " + cookieText(plan.netnsCookie));
   out.push_back("sidecar uid " + std::to_string(v.sidecar_uid));
   out.push_back(std::string("IPv6 ") +
                 ((v.flags & KT_POD_IPV6) ? "intercepted" : "not intercepted"));
@@ -287,8 +292,13 @@ std::vector<std::string> describePlan(const PodPlan& plan) {
     } else if (v.in_port_set) {
       line += ", except ports " + setText(v.in_port_set);
     }
-    line += v.in_ifindex ? ", arriving on ifindex " + std::to_string(v.in_ifindex)
-                         : ", arriving on any interface but loopback";
+    if (v.in_ifindex) {
+      line += ", arriving on ifindex " + std::to_string(v.in_ifindex);
+    } else if (!plan.inboundIface.empty()) {
+      line += ", arriving on " + plan.inboundIface;
+    } else {
+      line += ", arriving on any interface but loopback";
+    }
     out.push_back(line);
   } else {
     out.push_back("inbound TCP not steered");

@@ -17,14 +17,22 @@
 
 namespace kt::backend::ebpf {
 
-// What the plan needs to know about the pod's network namespace (gathered by host.h).
+// The cookie of a namespace that was not probed (dry-run). The kernel's cookies start at 1.
+inline constexpr uint64_t kUnknownNetnsCookie = 0;
+
+// A cookie as the plan prints it: the number, or "<cookie>" when unknown.
+std::string cookieText(uint64_t cookie);
+
+// What the plan needs to know about the pod's network namespace (gathered by host.h; a dry-run
+// gathers nothing and fills in only what the configuration says).
 struct PodFacts {
-  uint64_t netnsCookie = 0;
+  uint64_t netnsCookie = kUnknownNetnsCookie;
   // Every address on the namespace's interfaces, in interface order (loopback's included).
   std::vector<LocalAddress> localAddresses;
   // Config::ebpf.instanceIps: the pod's addresses (at most one per family).
   std::vector<IpAddress> instanceIps;
-  // --ebpf-tc-attach-iface resolved in the namespace; 0 = every interface but loopback.
+  // --ebpf-tc-attach-iface resolved in the namespace; 0 = every interface but loopback, or not
+  // resolved (dry-run) when inboundIface is set.
   uint32_t inboundIfindex = 0;
   std::string inboundIface;
 };
@@ -48,8 +56,10 @@ struct AddrPlan {
 };
 
 struct PodPlan {
-  uint64_t netnsCookie = 0;
+  uint64_t netnsCookie = kUnknownNetnsCookie;
   kt_pod pod{};  // gen is 0 here; install sets it
+  // PodFacts::inboundIface when its index is not known (dry-run): described by name.
+  std::string inboundIface;
   std::vector<PortSetPlan> portSets;
   std::vector<AddrPlan> addrs;        // sorted: IPv4 first, then by address and prefix length
   std::vector<std::string> warnings;  // settings that have no effect with eBPF

@@ -88,21 +88,24 @@ class IptablesBackend final : public Backend {
     std::optional<SavedRuleset> before;
   };
 
+  // `dockerOutputChain` and `ipv6` are make()'s own findings (see the members).
   IptablesBackend(Config cfg, bool verbose, Facts facts, Mode mode, std::array<FamilyState, 2> fams,
-                  ToolRunner runner)
+                  ToolRunner runner, bool dockerOutputChain, bool ipv6)
       : cfg_(std::move(cfg)),
         verbose_(verbose),
         facts_(std::move(facts)),
         mode_(mode),
         fams_(std::move(fams)),
-        runner_(std::move(runner)) {}
+        runner_(std::move(runner)),
+        dockerOutputChain_(dockerOutputChain),
+        ipv6_(ipv6) {}
 
   std::string name() const override {
     return mode_ == Mode::kAuto ? "iptables" : std::string("iptables-") + modeName(mode_);
   }
 
   Result<std::string> render() override {
-    return rules::renderIptablesDryRun(rules::build(cfg_, facts_), options(verbose_));
+    return rules::renderIptablesDryRun(rules::build(cfg_, ruleFacts()), options(verbose_));
   }
 
   Status install() override;
@@ -112,9 +115,16 @@ class IptablesBackend final : public Backend {
 
  private:
   rules::IptablesOptions options(bool verbose) const { return {cfg_.comments, verbose}; }
+  // The facts the rules are built from: the run's, with this backend's own findings.
+  Facts ruleFacts() const {
+    Facts f = facts_;
+    f.dockerOutputChain = dockerOutputChain_;
+    f.ipv6 = ipv6_;
+    return f;
+  }
   std::vector<Family> installFamilies() const {
     std::vector<Family> out{Family::kV4};
-    if (facts_.ipv6) out.push_back(Family::kV6);
+    if (ipv6_) out.push_back(Family::kV6);
     return out;
   }
   // One family's restore of an install.
@@ -133,11 +143,18 @@ class IptablesBackend final : public Backend {
                         const std::set<std::string>& matching);
 
   Config cfg_;
-  bool verbose_;  // RunOptions::verbose
-  Facts facts_;
+  bool verbose_;       // RunOptions::verbose
+  const Facts facts_;  // the run's facts, pod network included (backend/pod_network.h)
   Mode mode_;
   std::array<FamilyState, 2> fams_;
   ToolRunner runner_;
+  // Docker's DOCKER_OUTPUT chain is in the IPv4 nat table make() read: the sidecar's DNS jumps
+  // there. Always false in a dry-run (nothing is read).
+  bool dockerOutputChain_;
+  // Whether IPv6 rules go in: facts_.ipv6, unless make() found no ip6tables tools or (legacy)
+  // no IPv6 nat table, or install() found the IPv6 restore failing for want of IPv6 nat
+  // (nf_tables), or could not add ::6 to loopback. Each of those is logged where it is found.
+  bool ipv6_;
 };
 
 Status IptablesBackend::rollback(Family f, const std::vector<std::string>& touched) {
@@ -160,9 +177,9 @@ bool IptablesBackend::changedSinceMake(Family f, const std::vector<std::string>&
 }
 
 Status IptablesBackend::install() {
-  rules::Model model = rules::build(cfg_, facts_);
+  rules::Model model = rules::build(cfg_, ruleFacts());
   bool addedPassthrough = false;
-  if (facts_.ipv6) {
+  if (ipv6_) {
     // Envoy binds its IPv6 inbound passthrough connections to ::6; it must be local.
     auto added = sys::addPassthroughV6(facts_.loopbackIface, facts_.loopbackIndex);
     if (!added) {
@@ -170,8 +187,8 @@ Status IptablesBackend::install() {
         return std::move(added).takeError().context("IPv6 (dualstack was requested)");
       }
       spdlog::warn("{}; installing IPv4 rules only", added.error().message());
-      facts_.ipv6 = false;
-      model = rules::build(cfg_, facts_);
+      ipv6_ = false;
+      model = rules::build(cfg_, ruleFacts());
     } else {
       addedPassthrough = *added;
     }
@@ -223,7 +240,7 @@ Status IptablesBackend::install() {
               spdlog::warn("{}", rm.error().message());
             }
           }
-          facts_.ipv6 = false;
+          ipv6_ = false;
           skipIpv6 = true;
         } else {
           partial = partial && !undo;
@@ -235,7 +252,7 @@ Status IptablesBackend::install() {
     if (!skipIpv6) return undoInstall(std::move(err), *failed, partial, done, addedPassthrough);
   }
   spdlog::info("transparent proxy rules installed with {} ({}{}; {} program runs)", name(), "IPv4",
-               facts_.ipv6 ? " and IPv6" : " only", runner_.execs());
+               ipv6_ ? " and IPv6" : " only", runner_.execs());
   return okStatus();
 }
 
@@ -275,13 +292,13 @@ void IptablesBackend::runRestores(std::vector<FamilyInstall>& jobs) {
 
 Result<VerifyReport> IptablesBackend::verify() {
   VerifyReport report;
-  rules::Model model = rules::build(cfg_, facts_);
+  rules::Model model = rules::build(cfg_, ruleFacts());
   for (Family f : kFamilies) {
     if (!fams_[idx(f)].tools) continue;
     const Tools& tools = *fams_[idx(f)].tools;
     KT_ASSIGN_OR_RETURN(std::string text, runner_.save(tools));
     SavedRuleset saved = SavedRuleset::parse(text);
-    bool expectAny = f == Family::kV4 || facts_.ipv6;
+    bool expectAny = f == Family::kV4 || ipv6_;
     std::vector<rules::IptablesTable> expected;
     if (expectAny) expected = rules::renderIptablesTables(model, f, options(false));
     auto matching = renderedLines(model, f);
@@ -298,7 +315,7 @@ Result<VerifyReport> IptablesBackend::verify() {
 }
 
 Status IptablesBackend::uninstall() {
-  rules::Model model = rules::build(cfg_, facts_);
+  rules::Model model = rules::build(cfg_, ruleFacts());
   for (Family f : kFamilies) {
     if (!fams_[idx(f)].tools) continue;
     const Tools& tools = *fams_[idx(f)].tools;
@@ -322,7 +339,7 @@ Status IptablesBackend::uninstall() {
 
 Result<std::vector<std::string>> IptablesBackend::installedState() {
   std::vector<std::string> out;
-  rules::Model model = rules::build(cfg_, facts_);
+  rules::Model model = rules::build(cfg_, ruleFacts());
   for (Family f : kFamilies) {
     if (!fams_[idx(f)].tools) continue;
     KT_ASSIGN_OR_RETURN(auto state, readState(runner_, *fams_[idx(f)].tools));
@@ -413,13 +430,14 @@ std::optional<std::string> ipv6Obstacle(Mode mode, const std::optional<Tools>& t
 }  // namespace
 
 Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
-                                      config::Facts facts, Mode mode) {
+                                      const config::Facts& facts, Mode mode) {
   ToolRunner runner(runSettings(cfg, run));
   std::array<IptablesBackend::FamilyState, 2> fams;
   if (run.dryRun) {
     // Dry-run prints what the configuration asks for, identically on every machine: no probes.
-    return std::unique_ptr<Backend>(new IptablesBackend(cfg, run.verbose, std::move(facts), mode,
-                                                        std::move(fams), std::move(runner)));
+    return std::unique_ptr<Backend>(new IptablesBackend(cfg, run.verbose, facts, mode,
+                                                        std::move(fams), std::move(runner),
+                                                        /*dockerOutputChain=*/false, facts.ipv6));
   }
   KT_ASSIGN_OR_RETURN(ModeDecision d, decideMode(mode, runner));
   // Before install() changes anything (it adds ::6 to loopback first).
@@ -427,19 +445,20 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::R
   fams[0].tools = d.v4;
   fams[0].before = std::move(d.before);
   // Docker's embedded DNS: the sidecar's DNS must go through DOCKER_OUTPUT (IPv4 nat).
+  bool dockerOutputChain = false;
   if (fams[0].before) {
     const SavedTable* nat = fams[0].before->find("nat");
-    facts.dockerOutputChain = nat && nat->hasChain(kDockerOutputChain);
+    dockerOutputChain = nat && nat->hasChain(kDockerOutputChain);
   }
-  if (facts.dockerOutputChain && cfg.dns.enabled && cfg.dns.captureAll &&
-      cfg.dns.conntrackZoneSplit) {
+  if (dockerOutputChain && cfg.dns.enabled && cfg.dns.captureAll && cfg.dns.conntrackZoneSplit) {
     spdlog::warn(
         "Docker's DOCKER_OUTPUT chain exists: the DNS conntrack zone split is disabled for IPv4");
   }
 
   auto found6 = findTools(Family::kV6, d.mode, runner.execCounter());
   if (found6) fams[1].tools = *found6;
-  if (facts.ipv6) {
+  bool ipv6 = facts.ipv6;
+  if (ipv6) {
     auto why = ipv6Obstacle(d.mode, fams[1].tools, found6);
     if (!why) {
       // Read the state before probing: the legacy probe instantiates the ip6 nat table, and a
@@ -457,11 +476,12 @@ Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::R
             .hint("use --ip-family-mode ipv4, or give the namespace working IPv6");
       }
       spdlog::warn("IPv6 rules skipped: {}", *why);
-      facts.ipv6 = false;
+      ipv6 = false;
     }
   }
-  return std::unique_ptr<Backend>(new IptablesBackend(cfg, run.verbose, std::move(facts), d.mode,
-                                                      std::move(fams), std::move(runner)));
+  return std::unique_ptr<Backend>(new IptablesBackend(cfg, run.verbose, facts, d.mode,
+                                                      std::move(fams), std::move(runner),
+                                                      dockerOutputChain, ipv6));
 }
 
 std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg,
@@ -477,7 +497,8 @@ std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg,
     }
     if (!fams[0].tools && !fams[1].tools) continue;
     out.push_back(std::unique_ptr<Backend>(
-        new IptablesBackend(cfg, run.verbose, facts, m, std::move(fams), std::move(runner))));
+        new IptablesBackend(cfg, run.verbose, facts, m, std::move(fams), std::move(runner),
+                            /*dockerOutputChain=*/false, facts.ipv6)));
   }
   return out;
 }

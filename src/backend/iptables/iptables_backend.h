@@ -10,9 +10,11 @@
 namespace kt::backend::iptables {
 
 // Finds the binaries, picks legacy or nf_tables (mode kAuto: Kuma's heuristic, logged), checks
-// IPv6 usability and refines facts.
+// whether the IPv6 tools and nat table are there and whether Docker's DOCKER_OUTPUT chain is.
+// `facts` are the run's (pod network included) and are not changed: the backend keeps what it
+// finds apart and leaves IPv6 out on its own. With run.dryRun nothing is probed.
 Result<std::unique_ptr<Backend>> make(const config::Config& cfg, const config::RunOptions& run,
-                                      config::Facts facts, Mode mode);
+                                      const config::Facts& facts, Mode mode);
 
 // One backend per mode whose binaries exist, for uninstall.
 std::vector<std::unique_ptr<Backend>> forUninstall(const config::Config& cfg,

@@ -15,16 +15,17 @@ namespace {
 class NftablesBackend final : public Backend {
  public:
   NftablesBackend(config::Config cfg, config::Facts facts)
-      : cfg_(std::move(cfg)), facts_(std::move(facts)) {}
+      : cfg_(std::move(cfg)), facts_(std::move(facts)), ipv6_(facts_.ipv6) {}
 
   std::string name() const override { return "nftables"; }
 
   Result<std::string> render() override {
-    return rules::renderNft(rules::build(cfg_, facts_), rules::NftOptions{cfg_.comments, true});
+    return rules::renderNft(rules::build(cfg_, ruleFacts()),
+                            rules::NftOptions{cfg_.comments, true});
   }
 
   Status install() override {
-    if (facts_.ipv6) {
+    if (ipv6_) {
       Status s;
       if (auto added = sys::addPassthroughV6(facts_.loopbackIface, facts_.loopbackIndex); !added) {
         s = std::move(added).takeError();
@@ -35,7 +36,7 @@ class NftablesBackend final : public Backend {
         }
         spdlog::warn("cannot add ::6/128 to {} ({}); IPv6 traffic will not be redirected",
                      facts_.loopbackIface, s.error().message());
-        facts_.ipv6 = false;
+        ipv6_ = false;
       }
     }
     auto plan = currentPlan();
@@ -57,7 +58,7 @@ class NftablesBackend final : public Backend {
       elements += s.size();
     spdlog::info("nftables: {} table inet {} ({} chains, {} rules, {} sets with {} elements{})",
                  report->replaced ? "replaced" : "created", plan.table, plan.chains.size(),
-                 plan.ruleCount(), plan.sets.size(), elements, facts_.ipv6 ? "" : ", IPv4 only");
+                 plan.ruleCount(), plan.sets.size(), elements, ipv6_ ? "" : ", IPv4 only");
     return {};
   }
 
@@ -85,11 +86,21 @@ class NftablesBackend final : public Backend {
 
  private:
   rules::NftPlan currentPlan() const {
-    return rules::lowerToNft(rules::build(cfg_, facts_), rules::NftLowerOptions{cfg_.comments});
+    return rules::lowerToNft(rules::build(cfg_, ruleFacts()),
+                             rules::NftLowerOptions{cfg_.comments});
+  }
+  // The facts the rules are built from: the run's, with this backend's own IPv6 decision.
+  config::Facts ruleFacts() const {
+    config::Facts f = facts_;
+    f.ipv6 = ipv6_;
+    return f;
   }
 
   config::Config cfg_;
-  config::Facts facts_;
+  const config::Facts facts_;  // the run's facts, pod network included (backend/pod_network.h)
+  // Whether IPv6 rules go in: facts_.ipv6, unless install() could not add ::6 to loopback
+  // (logged there).
+  bool ipv6_;
 };
 
 }  // namespace
